@@ -1,0 +1,38 @@
+# Relève — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install system-deps lint messages
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole app on embedded defaults: SQLite, Celery worker + beat on the filesystem broker.
+run: install
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run-all.sh
+
+## Debian packages the tests need (WeasyPrint's libraries, Chromium); a no-op when present.
+system-deps:
+	bash scripts/system-deps.sh
+
+## The whole suite, on SQLite by default, or on DATABASE_URL / REDIS_URL when set.
+test: install system-deps
+	DEBUG=true $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Refresh the translation catalogues (needs GNU gettext); the compiled .mo files are committed.
+messages: install
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --no-location --ignore=.venv --ignore=var
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv

@@ -1,0 +1,51 @@
+"""Navigation per role: each app's pages register here as they come (see later issues)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str] | None = None  # None: every signed-in user
+    staff_only: bool = False
+
+
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem(_("Dashboard"), "home"),
+    NavItem(
+        _("Territories"),
+        "territory_list",
+        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER}),
+    ),
+    NavItem(
+        _("Host sites"),
+        "site_list",
+        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY, Role.COURSE_NURSE}),
+    ),
+    NavItem(_("API"), "swagger-ui"),
+    NavItem(_("Administration"), "admin:index", staff_only=True),
+)
+
+
+def navigation_for(request) -> list[dict]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    roles = user.role_codes()
+    items = []
+    for item in NAVIGATION:
+        if item.staff_only and not user.is_staff:
+            continue
+        if item.roles is not None and not (roles & item.roles) and not user.is_superuser:
+            continue
+        url = reverse(item.url_name)
+        items.append({"label": item.label, "url": url, "current": request.path == url})
+    return items

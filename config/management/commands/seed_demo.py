@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from sites import demo as sites_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo world (idempotent: a second run changes nothing)."
+
+    def handle(self, *args, **options):
+        accounts = sites_demo.seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo world ready. Accounts (password: {sites_demo.DEMO_PASSWORD}):"
+            )
+        )
+        for email, role in accounts:
+            self.stdout.write(f"  {email:32} {role}")

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from config import views as config_views
+from sites import api as sites_api
+from sites import views as sites_views
+
+router = DefaultRouter(trailing_slash=True)
+router.register("regions", sites_api.RegionViewSet, basename="region")
+router.register("territories", sites_api.TerritoryViewSet, basename="territory")
+router.register("sites", sites_api.HostSiteViewSet, basename="site")
+
+api_v1 = [
+    path("auth/token/", accounts_api.ObtainTokenView.as_view(), name="api-token"),
+    path("me/", sites_api.MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("healthz", config_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("territoires/", sites_views.territory_list, name="territory_list"),
+    path("sites/", sites_views.site_list, name="site_list"),
+    path("api/v1/", include(api_v1)),
+]
+
+admin.site.site_header = "Relève — administration"
+admin.site.site_title = "Relève"
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

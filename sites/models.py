@@ -1,0 +1,303 @@
+"""Places (regions, departments, territories, host sites), who manages them, and memberships.
+
+A `Membership(user, role, region | territory | site)` grants one role on one place; every
+queryset that serves a person goes through `visible_to(user)`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import SITE_STAFF_ROLES, Role
+from sites.validators import validate_siren
+
+
+class Region(models.Model):
+    code = models.CharField(_("INSEE code"), max_length=2, primary_key=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    code = models.CharField(_("INSEE code"), max_length=3, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="departments", verbose_name=_("region")
+    )
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ManagingStructure(models.Model):
+    """A CPTS or CLS that manages territories by delegation of the ARS."""
+
+    class Kind(models.TextChoices):
+        CPTS = "cpts", _("CPTS (territorial health professionals' community)")
+        CLS = "cls", _("CLS (local health contract)")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices, default=Kind.CPTS)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="structures", verbose_name=_("region")
+    )
+    email = models.EmailField(_("email"), blank=True)
+
+    class Meta:
+        verbose_name = _("managing structure")
+        verbose_name_plural = _("managing structures")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _memberships(user, *roles: str):
+    """The user's memberships with one of `roles`, as a subquery-able queryset."""
+    return Membership.objects.filter(user=user, role__in=roles)
+
+
+class TerritoryQuerySet(models.QuerySet):
+    def visible_to(self, user) -> TerritoryQuerySet:
+        # Territories are public reference data (the catalogue filters on them); the API still
+        # needs a signed-in caller.
+        if not user.is_authenticated:
+            return self.none()
+        return self.all()
+
+    def managed_by(self, user) -> TerritoryQuerySet:
+        """Territories `user` manages: its own as territory manager, its region's as ARS."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(pk__in=_memberships(user, Role.TERRITORY_MANAGER).values("territory"))
+            | Q(department__region__in=_memberships(user, Role.ARS_MANAGER).values("region"))
+        )
+
+
+class Territory(models.Model):
+    """A priority zone: an intercommunalité (EPCI) identified by its SIREN number."""
+
+    name = models.CharField(_("name"), max_length=200)
+    epci_siren = models.CharField(
+        _("EPCI SIREN number"), max_length=9, unique=True, validators=[validate_siren]
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="territories",
+        verbose_name=_("department"),
+    )
+    is_priority = models.BooleanField(_("priority zone"), default=True)
+    managing_structure = models.ForeignKey(
+        ManagingStructure,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="territories",
+        verbose_name=_("managing structure"),
+    )
+
+    objects = TerritoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("territory")
+        verbose_name_plural = _("territories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HostSiteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> HostSiteQuerySet:
+        """Sites `user` may see: its region (ARS), its territories (manager), its own sites."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(
+                territory__department__region__in=_memberships(user, Role.ARS_MANAGER).values(
+                    "region"
+                )
+            )
+            | Q(territory__in=_memberships(user, Role.TERRITORY_MANAGER).values("territory"))
+            | Q(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
+        )
+
+    def staffed_by(self, user) -> HostSiteQuerySet:
+        """Sites where `user` works as secretary or course nurse."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
+
+
+class HostSite(models.Model):
+    """A place that hosts volunteers (MSP, health centre, secondary practice…)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=200)
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="sites", verbose_name=_("territory")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = HostSiteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("host site")
+        verbose_name_plural = _("host sites")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "name"], name="site_unique_name_in_territory"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MembershipQuerySet:
+        """A user sees its own memberships, and managers those on places within their scope."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        territories = Territory.objects.managed_by(user)
+        return self.filter(
+            Q(user=user)
+            | Q(region__in=_memberships(user, Role.ARS_MANAGER).values("region"))
+            | Q(territory__in=territories)
+            | Q(site__territory__in=territories)
+        )
+
+
+class Membership(models.Model):
+    """One role of one user on one place; the database refuses a scope that doesn't fit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    region = models.ForeignKey(
+        Region,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("region"),
+    )
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("territory"),
+    )
+    site = models.ForeignKey(
+        HostSite,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("host site"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["user", "role"]
+        constraints = [
+            # Exactly the scope that matches the role is set (accounts.roles.SCOPE_OF_ROLE).
+            models.CheckConstraint(
+                name="membership_scope_matches_role",
+                condition=(
+                    Q(
+                        role=Role.ARS_MANAGER,
+                        region__isnull=False,
+                        territory__isnull=True,
+                        site__isnull=True,
+                    )
+                    | Q(
+                        role=Role.TERRITORY_MANAGER,
+                        region__isnull=True,
+                        territory__isnull=False,
+                        site__isnull=True,
+                    )
+                    | Q(
+                        role__in=[Role.SECRETARY, Role.COURSE_NURSE],
+                        region__isnull=True,
+                        territory__isnull=True,
+                        site__isnull=False,
+                    )
+                    | Q(
+                        role=Role.VOLUNTEER,
+                        region__isnull=True,
+                        territory__isnull=True,
+                        site__isnull=True,
+                    )
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "region"],
+                condition=Q(role=Role.ARS_MANAGER),
+                name="membership_unique_region",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "territory"],
+                condition=Q(role=Role.TERRITORY_MANAGER),
+                name="membership_unique_territory",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "site"],
+                condition=Q(site__isnull=False),
+                name="membership_unique_site_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role=Role.VOLUNTEER),
+                name="membership_unique_volunteer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        place = self.region or self.territory or self.site
+        return f"{self.user} — {self.get_role_display()}" + (f" — {place}" if place else "")
+
+    @property
+    def place(self):
+        return self.region or self.territory or self.site

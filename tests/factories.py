@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import factory
+
+from accounts.models import User
+from accounts.roles import Role
+from sites.models import HostSite, ManagingStructure, Membership, Territory
+from sites.validators import luhn_is_valid
+
+
+def _siren(n: int) -> str:
+    base = f"{300000000 + n * 10:09d}"[:8]
+    return next(base + str(d) for d in range(10) if luhn_is_valid(base + str(d)))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.fr")
+    first_name = "Camille"
+    last_name = factory.Sequence(lambda n: f"Test{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class ManagingStructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ManagingStructure
+
+    name = factory.Sequence(lambda n: f"CPTS {n}")
+    region_id = "24"
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Territory
+
+    name = factory.Sequence(lambda n: f"Communauté de communes {n}")
+    epci_siren = factory.Sequence(_siren)
+    department_id = "18"
+    is_priority = True
+
+
+class HostSiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HostSite
+
+    name = factory.Sequence(lambda n: f"Maison de santé {n}")
+    territory = factory.SubFactory(TerritoryFactory)
+    status = HostSite.Status.ACTIVE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.VOLUNTEER
