@@ -3,7 +3,7 @@
 # tests, Chromium for the browser tests. Installs what is missing when run as root.
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
-          poppler-utils chromium)
+          poppler-utils gettext chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

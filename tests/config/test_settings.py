@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.core.management import call_command
+
+from sites.models import HostSite, ManagingStructure, Membership, Territory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deployment_check():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", SECRET_KEY="x" * 20 + "production-like-secret-key-0123456789",
+        ALLOWED_HOSTS="releve.example.fr",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env={**env, "DEBUG": "false"}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_models_and_migrations_agree():
+    result = manage("makemigrations", "--check", "--dry-run", DEBUG="true")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_seed_demo_is_idempotent(db, capsys):
+    call_command("seed_demo")
+    counts = [m.objects.count() for m in (Territory, ManagingStructure, HostSite, Membership)]
+    first_output = capsys.readouterr().out
+
+    call_command("seed_demo")
+
+    assert [m.objects.count() for m in (Territory, ManagingStructure, HostSite, Membership)] == (
+        counts
+    )
+    assert counts[:2] == [4, 2]
+    assert "secretariat@demo.releve.fr" in first_output
+    assert "releve-demo" in first_output
