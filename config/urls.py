@@ -10,7 +10,8 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from config import views as config_views
 from sites import api as sites_api
-from sites import views as sites_views
+from sites.views import catalogue as catalogue_views
+from sites.views import staff as staff_views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("regions", sites_api.RegionViewSet, basename="region")
@@ -31,8 +32,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
-    path("territoires/", sites_views.territory_list, name="territory_list"),
-    path("sites/", sites_views.site_list, name="site_list"),
+    path("", include(catalogue_views.urlpatterns)),
+    path("", include(staff_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
 ]
 

@@ -62,3 +62,23 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     role = Role.VOLUNTEER
+
+
+def make_sheet(site: HostSite, *, status: str = "draft", ready: bool = False, **fields):
+    """The site's information sheet with every catalogue row; `ready` marks every item ok."""
+    from sites.models import InfoSheet, SheetReadiness
+    from sites.services import ensure_sheet
+
+    sheet = ensure_sheet(site)
+    InfoSheet.objects.filter(pk=sheet.pk).update(status=status, **fields)
+    if ready:
+        sheet.readiness.update(status=SheetReadiness.Status.OK)
+    sheet.refresh_from_db()
+    return sheet
+
+
+def make_public_site(**kwargs) -> HostSite:
+    """An active site with a published, ready sheet: what the public catalogue lists."""
+    site = HostSiteFactory(status=HostSite.Status.ACTIVE, **kwargs)
+    make_sheet(site, status="published", ready=True, accommodation="Studio au-dessus de la MSP")
+    return site

@@ -7,12 +7,14 @@ queryset that serves a person goes through `visible_to(user)`.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.roles import SITE_STAFF_ROLES, Role
-from sites.validators import validate_siren
+from sites.validators import validate_finess, validate_phone, validate_postal_code, validate_siren
 
 
 class Region(models.Model):
@@ -127,8 +129,12 @@ class Territory(models.Model):
 
 
 class HostSiteQuerySet(models.QuerySet):
-    def visible_to(self, user) -> HostSiteQuerySet:
-        """Sites `user` may see: its region (ARS), its territories (manager), its own sites."""
+    def public(self) -> HostSiteQuerySet:
+        """The public catalogue: active sites whose information sheet is published."""
+        return self.filter(status=HostSite.Status.ACTIVE, info_sheet__status="published")
+
+    def in_scope_of(self, user) -> HostSiteQuerySet:
+        """Sites `user` works on: its region (ARS), its territories (manager), its own sites."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -143,15 +149,48 @@ class HostSiteQuerySet(models.QuerySet):
             | Q(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
         )
 
+    def visible_to(self, user) -> HostSiteQuerySet:
+        """What `user` may read: its scope, plus the public catalogue that anyone may read."""
+        public = Q(status=HostSite.Status.ACTIVE, info_sheet__status="published")
+        if not user.is_authenticated:
+            return self.filter(public)
+        if user.is_superuser:
+            return self.all()
+        return self.filter(public | Q(pk__in=self.model.objects.in_scope_of(user).values("pk")))
+
+    def managed_by(self, user) -> HostSiteQuerySet:
+        """Sites whose territory `user` manages (territory manager or ARS of the region)."""
+        return self.filter(territory__in=Territory.objects.managed_by(user))
+
     def staffed_by(self, user) -> HostSiteQuerySet:
         """Sites where `user` works as secretary or course nurse."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
 
+    def with_readiness(self) -> HostSiteQuerySet:
+        """Annotate readiness counts (mandatory items ok / mandatory items) in the database."""
+        mandatory = Q(info_sheet__readiness__item__mandatory=True)
+        ok = Q(info_sheet__readiness__status="ok")
+        applicable = ~Q(info_sheet__readiness__status="not_applicable")
+        return self.annotate(
+            readiness_mandatory=Count("info_sheet__readiness", filter=mandatory),
+            readiness_mandatory_ok=Count("info_sheet__readiness", filter=mandatory & ok),
+            readiness_applicable=Count("info_sheet__readiness", filter=applicable),
+            readiness_ok=Count("info_sheet__readiness", filter=ok),
+        )
+
 
 class HostSite(models.Model):
     """A place that hosts volunteers (MSP, health centre, secondary practice…)."""
+
+    class Kind(models.TextChoices):
+        MSP = "msp", _("Multi-professional health house (MSP)")
+        HEALTH_CENTRE = "health_centre", _("Health centre")
+        GROUP_PRACTICE = "group_practice", _("Group practice")
+        SECONDARY_PRACTICE = "secondary_practice", _("Secondary practice")
+        TEMPORARY_PRACTICE = "temporary_practice", _("Temporary practice")
+        LOCAL_HOSPITAL = "local_hospital", _("Local hospital")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -159,15 +198,55 @@ class HostSite(models.Model):
         SUSPENDED = "suspended", _("Suspended")
 
     name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.MSP)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent site (pôle mère)"),
+        help_text=_("The main site of a secondary or temporary practice."),
+    )
     territory = models.ForeignKey(
         Territory, on_delete=models.PROTECT, related_name="sites", verbose_name=_("territory")
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postal_code = models.CharField(
+        _("postal code"), max_length=5, blank=True, validators=[validate_postal_code]
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("email"), blank=True)
+    rooms = models.PositiveSmallIntegerField(
+        _("consultation rooms for volunteers"), default=1, validators=[MinValueValidator(1)]
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )
+    finess = models.CharField(
+        _("FINESS number"), max_length=9, blank=True, validators=[validate_finess]
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = HostSiteQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("host site")
@@ -176,11 +255,16 @@ class HostSite(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["territory", "name"], name="site_unique_name_in_territory"
-            )
+            ),
+            models.CheckConstraint(condition=Q(rooms__gte=1), name="site_rooms_at_least_one"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def full_address(self) -> str:
+        return ", ".join(p for p in (self.address, f"{self.postal_code} {self.city}".strip()) if p)
 
 
 class MembershipQuerySet(models.QuerySet):

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
+from django.urls import path
 
 from sites.models import HostSite, Territory
 
@@ -27,9 +28,15 @@ def territory_list(request):
 def site_list(request):
     """Host sites within the signed-in user's scope."""
     sites = (
-        HostSite.objects.visible_to(request.user)
+        HostSite.objects.in_scope_of(request.user)
         .select_related("territory__department")
         .order_by("territory__name", "name")
     )
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "sites/site_list.html", {"page_obj": page})
+
+
+urlpatterns = [
+    path("territoires/", territory_list, name="territory_list"),
+    path("sites/", site_list, name="site_list"),
+]

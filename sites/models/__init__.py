@@ -1,0 +1,33 @@
+"""Places, memberships, host sites and their information sheets."""
+
+from sites.models.places import (
+    Department,
+    HostSite,
+    ManagingStructure,
+    Membership,
+    Region,
+    Territory,
+)
+from sites.models.sheets import (
+    EquipmentItem,
+    InfoSheet,
+    KeyContact,
+    ReadinessItem,
+    SheetEquipment,
+    SheetReadiness,
+)
+
+__all__ = [
+    "Department",
+    "EquipmentItem",
+    "HostSite",
+    "InfoSheet",
+    "KeyContact",
+    "ManagingStructure",
+    "Membership",
+    "ReadinessItem",
+    "Region",
+    "SheetEquipment",
+    "SheetReadiness",
+    "Territory",
+]

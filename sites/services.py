@@ -1,0 +1,260 @@
+"""Every write on host sites and information sheets, with its rules (one write path)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.errors import DomainError
+from sites.models import (
+    EquipmentItem,
+    HostSite,
+    InfoSheet,
+    KeyContact,
+    ReadinessItem,
+    SheetEquipment,
+    SheetReadiness,
+)
+
+SITE_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "parent",
+        "territory",
+        "address",
+        "postal_code",
+        "city",
+        "phone",
+        "email",
+        "rooms",
+        "status",
+        "finess",
+        "latitude",
+        "longitude",
+    }
+)
+SHEET_FIELDS = frozenset(
+    {
+        "patients_profile",
+        "daily_consultations",
+        "practice_modes",
+        "team_description",
+        "secretariat_description",
+        "functioning_description",
+        "protocols",
+        "information_system",
+        "remuneration",
+        "accommodation",
+        "transport",
+        "consultation_minutes",
+    }
+)
+
+
+def _save(instance, *, by, **kwargs) -> None:
+    """Validate, then save with `by` recorded as the author in the history."""
+    instance.full_clean()
+    instance._history_user = by
+    instance.save(**kwargs)
+
+
+def _check_parent(site: HostSite) -> None:
+    if site.parent_id is None:
+        return
+    if site.parent_id == site.pk:
+        raise ValidationError({"parent": _("A site cannot be its own parent site.")})
+    if site.parent.parent_id is not None:
+        raise ValidationError({"parent": _("The parent site must itself be a main site.")})
+
+
+def ensure_sheet(site: HostSite) -> InfoSheet:
+    """The site's sheet, with one row per catalogue item (new items appear as missing)."""
+    sheet, _created = InfoSheet.objects.get_or_create(site=site)
+    have = set(sheet.equipment.values_list("item_id", flat=True))
+    SheetEquipment.objects.bulk_create(
+        SheetEquipment(sheet=sheet, item=item)
+        for item in EquipmentItem.objects.exclude(pk__in=have)
+    )
+    have = set(sheet.readiness.values_list("item_id", flat=True))
+    SheetReadiness.objects.bulk_create(
+        SheetReadiness(sheet=sheet, item=item)
+        for item in ReadinessItem.objects.exclude(pk__in=have)
+    )
+    return sheet
+
+
+@transaction.atomic
+def site_create(*, by, **fields: Any) -> HostSite:
+    unknown = set(fields) - SITE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown site fields: {sorted(unknown)}")
+    site = HostSite(**fields)
+    _check_parent(site)
+    _save(site, by=by)
+    ensure_sheet(site)
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: HostSite, by, **fields: Any) -> HostSite:
+    unknown = set(fields) - SITE_FIELDS
+    if unknown:
+        raise TypeError(f"unknown site fields: {sorted(unknown)}")
+    site = HostSite.objects.select_for_update().get(pk=site.pk)
+    for name, value in fields.items():
+        setattr(site, name, value)
+    _check_parent(site)
+    _save(site, by=by)
+    return site
+
+
+@transaction.atomic
+def sheet_update(
+    *,
+    sheet: InfoSheet,
+    by,
+    fields: Mapping[str, Any] | None = None,
+    contacts: Iterable[Mapping[str, Any]] | None = None,
+    equipment: Mapping[str, bool] | None = None,
+    readiness: Mapping[str, Mapping[str, str]] | None = None,
+) -> InfoSheet:
+    """Change any part of a sheet. `contacts` replaces the list; `equipment` and `readiness`
+    update the items they name (by catalogue code). A published sheet stays public and is
+    flagged as changed since validation, for its manager to review.
+    """
+    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    fields = dict(fields or {})
+    unknown = set(fields) - SHEET_FIELDS
+    if unknown:
+        raise TypeError(f"unknown sheet fields: {sorted(unknown)}")
+    changed = False
+    for name, value in fields.items():
+        if getattr(sheet, name) != value:
+            setattr(sheet, name, value)
+            changed = True
+    if contacts is not None:
+        changed |= _replace_contacts(sheet, list(contacts), by=by)
+    if equipment:
+        changed |= _update_rows(
+            sheet.equipment.select_related("item"),
+            {code: {"available": bool(value)} for code, value in equipment.items()},
+            field="equipment",
+            by=by,
+        )
+    if readiness:
+        changed |= _update_rows(
+            sheet.readiness.select_related("item"), readiness, field="readiness", by=by
+        )
+    if changed and sheet.status == InfoSheet.Status.PUBLISHED:
+        sheet.changed_since_publication = True
+    if changed:
+        _save(sheet, by=by)
+    return sheet
+
+
+def _replace_contacts(sheet: InfoSheet, contacts: list[Mapping[str, Any]], *, by) -> bool:
+    current = [
+        (c.service, c.name, c.phone, c.priority) for c in sheet.contacts.order_by("position", "pk")
+    ]
+    wanted = [
+        (c["service"], c["name"], c["phone"], bool(c.get("priority", False))) for c in contacts
+    ]
+    if current == wanted:
+        return False
+    for contact in sheet.contacts.all():
+        contact._history_user = by
+        contact.delete()
+    errors = {}
+    for position, (service, name, phone, priority) in enumerate(wanted):
+        contact = KeyContact(
+            sheet=sheet, service=service, name=name, phone=phone, priority=priority,
+            position=position,
+        )  # fmt: skip
+        try:
+            _save(contact, by=by)
+        except ValidationError as exc:
+            errors[str(position)] = exc.message_dict
+    if errors:
+        raise ValidationError({"contacts": [str(errors)]})
+    return True
+
+
+def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, by) -> bool:
+    by_code = {row.item.code: row for row in rows}
+    unknown = sorted(set(values) - set(by_code))
+    if unknown:
+        raise ValidationError(
+            {field: [_("Unknown item: %(codes)s.") % {"codes": ", ".join(unknown)}]}
+        )
+    changed = False
+    for code, attributes in values.items():
+        row = by_code[code]
+        dirty = False
+        for name, value in attributes.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+                dirty = True
+        if dirty:
+            _save(row, by=by)
+            changed = True
+    return changed
+
+
+@transaction.atomic
+def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
+    """Site staff hand the sheet to their manager for validation (draft → submitted)."""
+    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.status != InfoSheet.Status.DRAFT:
+        raise DomainError(
+            "invalid_transition", _("Only a draft sheet can be submitted for validation.")
+        )
+    sheet.status = InfoSheet.Status.SUBMITTED
+    sheet.submitted_at = now or timezone.now()
+    _save(sheet, by=by)
+    return sheet
+
+
+@transaction.atomic
+def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
+    """A manager validates the sheet: it becomes public once every mandatory item is ok.
+
+    Also validates the changes made to a published sheet (clears "changed since validation").
+    """
+    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    republish = sheet.status == InfoSheet.Status.PUBLISHED and sheet.changed_since_publication
+    if sheet.status != InfoSheet.Status.SUBMITTED and not republish:
+        raise DomainError(
+            "invalid_transition",
+            _("Only a submitted sheet, or a published one changed since, can be validated."),
+        )
+    missing = sheet.missing_mandatory()
+    if missing:
+        raise DomainError(
+            "readiness_incomplete",
+            _("Mandatory readiness items are not done: %(items)s.")
+            % {"items": "; ".join(entry.item.label for entry in missing)},
+        )
+    sheet.status = InfoSheet.Status.PUBLISHED
+    sheet.published_at = now or timezone.now()
+    sheet.published_by = by
+    sheet.changed_since_publication = False
+    _save(sheet, by=by)
+    return sheet
+
+
+@transaction.atomic
+def sheet_return_to_draft(*, sheet: InfoSheet, by) -> InfoSheet:
+    """A manager sends a submitted sheet back to the site for corrections."""
+    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.status != InfoSheet.Status.SUBMITTED:
+        raise DomainError("invalid_transition", _("Only a submitted sheet can be sent back."))
+    sheet.status = InfoSheet.Status.DRAFT
+    _save(sheet, by=by)
+    return sheet
