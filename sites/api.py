@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 import django_filters
+from django.http import Http404, HttpResponse
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sites.models import HostSite, Membership, Region, Territory
+from accounts.errors import translate_validation_errors
+from sites import access, services
+from sites.models import HostSite, InfoSheet, Membership, Region, Territory
+from sites.models.sheets import KeyContact, PracticeMode, SheetReadiness
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -59,20 +68,232 @@ class TerritoryViewSet(viewsets.ReadOnlyModelViewSet):
         return Territory.objects.visible_to(self.request.user).select_related("department")
 
 
+class KeyContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = KeyContact
+        fields = ["service", "name", "phone", "priority"]
+
+
+class EquipmentEntrySerializer(serializers.Serializer):
+    code = serializers.CharField(source="item.code", max_length=50)
+    label = serializers.CharField(source="item.label", read_only=True)
+    available = serializers.BooleanField()
+
+
+class ReadinessEntrySerializer(serializers.Serializer):
+    code = serializers.CharField(source="item.code", max_length=50)
+    label = serializers.CharField(source="item.label", read_only=True)
+    mandatory = serializers.BooleanField(source="item.mandatory", read_only=True)
+    status = serializers.ChoiceField(choices=SheetReadiness.Status.choices)
+    note = serializers.CharField(max_length=500, allow_blank=True, required=False)
+
+
+class InfoSheetSerializer(serializers.ModelSerializer):
+    practice_modes = serializers.ListField(
+        child=serializers.ChoiceField(choices=PracticeMode.choices), required=False
+    )
+    contacts = KeyContactSerializer(many=True, required=False)
+    equipment = EquipmentEntrySerializer(many=True, required=False)
+    readiness = ReadinessEntrySerializer(many=True, required=False)
+
+    class Meta:
+        model = InfoSheet
+        fields = [
+            "status", "patients_profile", "daily_consultations", "practice_modes",
+            "team_description", "secretariat_description", "functioning_description",
+            "protocols", "information_system", "remuneration", "accommodation", "transport",
+            "consultation_minutes", "contacts", "equipment", "readiness", "submitted_at",
+            "published_at", "changed_since_publication", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status",
+            "submitted_at",
+            "published_at",
+            "changed_since_publication",
+            "updated_at",
+        ]
+
+    def validate_practice_modes(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))  # keep the order, drop repeats
+
+
+class ReadinessSummarySerializer(serializers.Serializer):
+    mandatory_ok = serializers.IntegerField(source="readiness_mandatory_ok")
+    mandatory = serializers.IntegerField(source="readiness_mandatory")
+    ok = serializers.IntegerField(source="readiness_ok")
+    applicable = serializers.IntegerField(source="readiness_applicable")
+
+
 class HostSiteSerializer(serializers.ModelSerializer):
+    published = serializers.SerializerMethodField()
+    readiness = ReadinessSummarySerializer(source="*", read_only=True)
+
     class Meta:
         model = HostSite
-        fields = ["id", "name", "territory", "status"]
+        fields = [
+            "id", "name", "kind", "territory", "parent", "address", "postal_code", "city",
+            "phone", "email", "rooms", "status", "published", "finess", "latitude", "longitude",
+            "readiness",
+        ]  # fmt: skip
+        # Uniqueness (name within a territory) is the database's; the service reports it.
+        validators: list = []
+
+    def get_published(self, site) -> bool:
+        sheet = getattr(site, "info_sheet", None)
+        return sheet is not None and sheet.status == InfoSheet.Status.PUBLISHED
 
 
-class HostSiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Host sites within the caller's scope (the sites issue adds writes and the catalogue)."""
+class HostSiteFilter(django_filters.FilterSet):
+    region = django_filters.CharFilter(field_name="territory__department__region")
+    department = django_filters.CharFilter(field_name="territory__department")
+
+    class Meta:
+        model = HostSite
+        fields = ["region", "department", "territory", "status", "kind"]
+
+
+MANAGER_ONLY_FIELDS = ("status", "territory")
+
+
+class HostSiteViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Host sites: the caller's scope plus the public catalogue (anonymous callers: only it).
+
+    Writes need the site in the caller's scope (else 404); status and territory are the
+    managers'. The information sheet and its workflow hang under `info-sheet/`.
+    """
 
     serializer_class = HostSiteSerializer
-    filterset_fields = ["territory", "status"]
+    filterset_class = HostSiteFilter
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_permissions(self):
+        if self.request.method in SAFE_METHODS:
+            return [AllowAny()]
+        return [IsAuthenticated()]
 
     def get_queryset(self):
-        return HostSite.objects.visible_to(self.request.user)
+        user = self.request.user
+        if self.request.method in SAFE_METHODS:
+            sites = HostSite.objects.visible_to(user)
+        else:
+            sites = HostSite.objects.in_scope_of(user)
+        return sites.with_readiness().select_related("info_sheet").order_by("name", "pk")
+
+    def perform_create(self, serializer):
+        territory = serializer.validated_data.get("territory")
+        if (
+            territory is None
+            or not Territory.objects.managed_by(self.request.user).filter(pk=territory.pk).exists()
+        ):
+            raise ValidationError({"territory": [_("You do not manage this territory.")]})
+        with translate_validation_errors():
+            serializer.instance = services.site_create(
+                by=self.request.user, **serializer.validated_data
+            )
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_update(self, serializer):
+        site = serializer.instance
+        touched = [
+            name for name in MANAGER_ONLY_FIELDS
+            if name in serializer.validated_data
+            and serializer.validated_data[name] != getattr(site, name)
+        ]  # fmt: skip
+        if touched and not access.can_manage_site(self.request.user, site):
+            raise PermissionDenied(_("Only a territory or ARS manager can change this."))
+        if (
+            "territory" in touched
+            and not Territory.objects.managed_by(self.request.user)
+            .filter(pk=serializer.validated_data["territory"].pk)
+            .exists()
+        ):
+            raise ValidationError({"territory": [_("You do not manage this territory.")]})
+        with translate_validation_errors():
+            services.site_update(site=site, by=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=site.pk)
+
+    # --- The information sheet -------------------------------------------------------------
+
+    def _sheet(self, *, write: bool) -> InfoSheet:
+        site = self.get_object() if write else self._readable_site()
+        if not write and not self._may_read_unpublished(site):
+            sheet = getattr(site, "info_sheet", None)
+            if sheet is None or sheet.status != InfoSheet.Status.PUBLISHED:
+                raise Http404
+        sheet = services.ensure_sheet(site) if write else site.info_sheet
+        return InfoSheet.objects.prefetch_related(
+            "contacts", "equipment__item", "readiness__item"
+        ).get(pk=sheet.pk)
+
+    def _readable_site(self) -> HostSite:
+        return access.get_site_for(self.request.user, self.kwargs["pk"])
+
+    def _may_read_unpublished(self, site: HostSite) -> bool:
+        return HostSite.objects.in_scope_of(self.request.user).filter(pk=site.pk).exists()
+
+    @extend_schema(request=InfoSheetSerializer, responses=InfoSheetSerializer)
+    @action(detail=True, methods=["get", "put", "patch"], url_path="info-sheet")
+    def info_sheet(self, request, pk=None):
+        if request.method in SAFE_METHODS:
+            return Response(InfoSheetSerializer(self._sheet(write=False)).data)
+        sheet = self._sheet(write=True)
+        if not access.can_edit_sheet(request.user, sheet.site):
+            raise PermissionDenied(_("You cannot edit this sheet."))
+        serializer = InfoSheetSerializer(
+            sheet, data=request.data, partial=request.method == "PATCH"
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        contacts = data.pop("contacts", None)
+        equipment = data.pop("equipment", None)
+        readiness = data.pop("readiness", None)
+        with translate_validation_errors():
+            services.sheet_update(
+                sheet=sheet,
+                by=request.user,
+                fields=data,
+                contacts=contacts,
+                equipment={e["item"]["code"]: e["available"] for e in equipment or []},
+                readiness={
+                    r["item"]["code"]: {k: r[k] for k in ("status", "note") if k in r}
+                    for r in readiness or []
+                },
+            )
+        return Response(InfoSheetSerializer(self._sheet(write=True)).data)
+
+    @extend_schema(request=None, responses=InfoSheetSerializer)
+    @action(detail=True, methods=["post"], url_path="info-sheet/submit")
+    def submit(self, request, pk=None):
+        sheet = self._sheet(write=True)
+        if not access.can_submit_sheet(request.user, sheet.site):
+            raise PermissionDenied(_("Only the site's staff can submit its sheet."))
+        services.sheet_submit(sheet=sheet, by=request.user)
+        return Response(InfoSheetSerializer(self._sheet(write=True)).data)
+
+    @extend_schema(request=None, responses=InfoSheetSerializer)
+    @action(detail=True, methods=["post"], url_path="info-sheet/publish")
+    def publish(self, request, pk=None):
+        sheet = self._sheet(write=True)
+        if not access.can_publish_sheet(request.user, sheet.site):
+            raise PermissionDenied(_("Only a manager of this territory can publish the sheet."))
+        services.sheet_publish(sheet=sheet, by=request.user)
+        return Response(InfoSheetSerializer(self._sheet(write=True)).data)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="info-sheet/pdf")
+    def pdf(self, request, pk=None):
+        from sites.pdf import render_sheet_pdf
+
+        sheet = self._sheet(write=False)
+        response = HttpResponse(render_sheet_pdf(sheet.site), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="fiche-{slugify(sheet.site.name)}.pdf"'
+        return response
 
 
 class RoleSerializer(serializers.ModelSerializer):
