@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.roles import Role
-from sites.models import HostSite, ManagingStructure, Membership, Territory
+from sites import services
+from sites.models import (
+    EquipmentItem,
+    HostSite,
+    InfoSheet,
+    ManagingStructure,
+    Membership,
+    ReadinessItem,
+    Territory,
+)
 
 DEMO_PASSWORD = "releve-demo"  # noqa: S105 - published demo credentials, listed in the README
 
@@ -33,7 +43,23 @@ TERRITORIES = (
         "CPTS Aubrac-Causses (démo)",
     ),
 )
-FIRST_SITE = ("Maison de santé de Châteaumeillant", "200044014")
+# name, kind, territory SIREN, parent name, address, postal code, city, phone, rooms, sheet fate
+SITES = (
+    ("Maison de santé de Châteaumeillant", "msp", "200044014", None, "12 rue de la Poste",
+     "18370", "Châteaumeillant", "02 48 61 30 12", 2, "published"),
+    ("Cabinet secondaire du Châtelet", "secondary_practice", "200044014",
+     "Maison de santé de Châteaumeillant", "3 place de l’Église", "18170", "Le Châtelet",
+     "02 48 56 21 40", 1, "published"),
+    ("Centre de santé de Valençay", "health_centre", "200066330", None, "5 avenue de la Résistance",
+     "36600", "Valençay", "02 54 00 31 58", 2, "published"),
+    ("Maison de santé de Laguiole", "msp", "200069516", None, "2 allée de l’Amicale", "12210",
+     "Laguiole", "05 65 44 30 70", 1, "published"),
+    ("Maison de santé de Souillac", "msp", "200066793", None, "8 boulevard Louis-Jean Malvy",
+     "46200", "Souillac", "05 65 37 80 15", 2, "submitted"),
+    ("Cabinet de groupe de Gramat", "group_practice", "200066793", None, "1 place de la Halle",
+     "46500", "Gramat", "05 65 38 72 09", 1, "draft"),
+)  # fmt: skip
+FIRST_SITE = SITES[0][0]
 
 # email, first name, last name, role, scope
 ACCOUNTS = (
@@ -77,11 +103,8 @@ def seed() -> list[tuple[str, str]]:
                 "managing_structure": structures[structure],
             },
         )
-    site, _created = HostSite.objects.get_or_create(
-        name=FIRST_SITE[0],
-        territory=territories[FIRST_SITE[1]],
-        defaults={"status": HostSite.Status.ACTIVE},
-    )
+    sites = _seed_sites(territories)
+    site = sites[FIRST_SITE]
     accounts = []
     for email, first_name, last_name, role, scope in ACCOUNTS:
         user = _user(email, first_name, last_name)
@@ -95,4 +118,80 @@ def seed() -> list[tuple[str, str]]:
         else:
             Membership.objects.get_or_create(user=user, role=role, site=site)
         accounts.append((email, role.label))
+    _seed_sheets(sites, publisher=User.objects.get(email="cpts@demo.releve.fr"))
     return accounts
+
+
+def _seed_sites(territories: dict[str, Territory]) -> dict[str, HostSite]:
+    sites: dict[str, HostSite] = {}
+    for name, kind, siren, parent, address, postal_code, city, phone, rooms, fate in SITES:
+        site = HostSite.objects.filter(name=name, territory=territories[siren]).first()
+        if site is None:
+            site = services.site_create(
+                by=None, name=name, kind=kind, territory=territories[siren],
+                parent=sites.get(parent), address=address, postal_code=postal_code, city=city,
+                phone=phone, rooms=rooms,
+                status=HostSite.Status.DRAFT if fate == "draft" else HostSite.Status.ACTIVE,
+                email=f"accueil.{slugify(city)}@demo.releve.fr",
+            )  # fmt: skip
+        sites[name] = site
+    return sites
+
+
+SHEET = {
+    "patients_profile": (
+        "Patientèle rurale et âgée (un tiers de plus de 75 ans), nombreux patients sans médecin "
+        "traitant depuis le départ en retraite de deux généralistes ; suivi de maladies "
+        "chroniques (diabète, insuffisance cardiaque), renouvellements, soins non programmés."
+    ),
+    "daily_consultations": 22,
+    "practice_modes": ["on_site", "home_visits", "nursing_home"],
+    "team_description": (
+        "Deux médecins généralistes à temps partiel, trois infirmières dont une infirmière de "
+        "parcours, un kinésithérapeute, une sage-femme une fois par semaine."
+    ),
+    "secretariat_description": "Secrétariat sur place de 8 h 30 à 18 h, du lundi au vendredi.",
+    "functioning_description": (
+        "Consultations sur rendez-vous le matin, créneaux de soins non programmés l’après-midi ; "
+        "réunion d’équipe le jeudi midi."
+    ),
+    "protocols": "Protocoles de coopération : renouvellement d’ordonnance, cystite simple.",
+    "information_system": "Weda (accès web)",
+    "remuneration": "200 € la journée, 100 € la demi-journée, versés par l’Assurance maladie.",
+    "accommodation": "Studio meublé au-dessus de la maison de santé, linge fourni.",
+    "transport": "Gare de Saint-Amand-Montrond à 25 km ; navette possible sur demande.",
+    "consultation_minutes": 20,
+}
+CONTACTS = (
+    {"service": "laboratory", "name": "Laboratoire de biologie médicale", "phone": "02 48 96 12 34",
+     "priority": True},
+    {"service": "radiology", "name": "Cabinet d’imagerie médicale", "phone": "02 48 63 45 10"},
+    {"service": "emergency", "name": "Urgences du centre hospitalier", "phone": "02 48 48 48 48",
+     "priority": True},
+    {"service": "pharmacy", "name": "Pharmacie de la place", "phone": "02 48 61 30 55"},
+)  # fmt: skip
+MISSING_IN_DRAFT = "course_nurse"
+
+
+def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
+    """Fill each sheet once: a sheet that left the draft state, or has contacts, is done."""
+    cvl = {name for name, site in sites.items() if site.territory.department.region_id == "24"}
+    for name, *_rest, fate in SITES:
+        sheet = services.ensure_sheet(sites[name])
+        if sheet.status != InfoSheet.Status.DRAFT or sheet.contacts.exists():
+            continue
+        readiness = {item.code: {"status": "ok"} for item in ReadinessItem.objects.all()}
+        if fate == "draft":
+            readiness[MISSING_IN_DRAFT] = {"status": "missing", "note": "Recrutement en cours"}
+        services.sheet_update(
+            sheet=sheet,
+            by=None,
+            fields=SHEET,
+            contacts=CONTACTS,
+            equipment={item.code: True for item in EquipmentItem.objects.all()},
+            readiness=readiness,
+        )
+        if fate in ("submitted", "published"):
+            services.sheet_submit(sheet=sheet, by=None)
+        if fate == "published":
+            services.sheet_publish(sheet=sheet, by=publisher if name in cvl else None)

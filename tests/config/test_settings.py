@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from sites.models import HostSite, ManagingStructure, Membership, Territory
+from sites.models import HostSite, InfoSheet, KeyContact, ManagingStructure, Membership, Territory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,14 +53,20 @@ def test_models_and_migrations_agree():
 
 def test_seed_demo_is_idempotent(db, capsys):
     call_command("seed_demo")
-    counts = [m.objects.count() for m in (Territory, ManagingStructure, HostSite, Membership)]
+    models = (Territory, ManagingStructure, HostSite, Membership, KeyContact)
+    counts = [m.objects.count() for m in models] + [InfoSheet.history.count()]
     first_output = capsys.readouterr().out
 
     call_command("seed_demo")
 
-    assert [m.objects.count() for m in (Territory, ManagingStructure, HostSite, Membership)] == (
-        counts
+    assert [m.objects.count() for m in models] + [InfoSheet.history.count()] == counts
+    assert counts[:3] == [4, 2, 6]
+    assert HostSite.objects.public().count() == 4
+    assert InfoSheet.objects.filter(status="submitted").count() == 1
+    draft = InfoSheet.objects.get(status="draft")
+    assert [r.item.code for r in draft.missing_mandatory()] == ["course_nurse"]
+    assert HostSite.objects.get(kind="secondary_practice").parent.name == (
+        "Maison de santé de Châteaumeillant"
     )
-    assert counts[:2] == [4, 2]
     assert "secretariat@demo.releve.fr" in first_output
     assert "releve-demo" in first_output
