@@ -1,8 +1,23 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from sites.models import Department, HostSite, ManagingStructure, Membership, Region, Territory
+from sites.models import (
+    Department,
+    EquipmentItem,
+    HostSite,
+    InfoSheet,
+    KeyContact,
+    ManagingStructure,
+    Membership,
+    ReadinessItem,
+    Region,
+    SheetEquipment,
+    SheetReadiness,
+    Territory,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -42,13 +57,66 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(HostSite)
-class HostSiteAdmin(admin.ModelAdmin):
-    list_display = ["name", "territory", "status"]
-    list_filter = ["status", "territory__department__region"]
-    list_select_related = ["territory"]
-    search_fields = ["name"]
-    autocomplete_fields = ["territory"]
+class HostSiteAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "territory", "status", "sheet_status", "readiness"]
+    list_filter = ["status", "kind", "territory__department__region"]
+    list_select_related = ["territory", "info_sheet"]
+    search_fields = ["name", "city", "finess"]
+    autocomplete_fields = ["territory", "parent"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_readiness()
+
+    @admin.display(description=_("sheet"))
+    def sheet_status(self, site):
+        sheet = getattr(site, "info_sheet", None)
+        return sheet.get_status_display() if sheet else "—"
+
+    @admin.display(description=_("readiness (mandatory)"))
+    def readiness(self, site):
+        return f"{site.readiness_mandatory_ok}/{site.readiness_mandatory}"
+
+
+class KeyContactInline(admin.TabularInline):
+    model = KeyContact
+    extra = 0
+
+
+class SheetReadinessInline(admin.TabularInline):
+    model = SheetReadiness
+    extra = 0
+    can_delete = False
+    readonly_fields = ["item"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SheetEquipmentInline(SheetReadinessInline):
+    model = SheetEquipment
+
+
+@admin.register(InfoSheet)
+class InfoSheetAdmin(SimpleHistoryAdmin):
+    list_display = ["site", "status", "changed_since_publication", "published_at"]
+    list_filter = ["status", "changed_since_publication"]
+    list_select_related = ["site"]
+    search_fields = ["site__name"]
+    readonly_fields = ["status", "submitted_at", "published_at", "published_by"]
+    inlines = [KeyContactInline, SheetReadinessInline, SheetEquipmentInline]
+
+
+@admin.register(EquipmentItem)
+class EquipmentItemAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "field_addition", "position"]
+    list_editable = ["position"]
+
+
+@admin.register(ReadinessItem)
+class ReadinessItemAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "mandatory", "position"]
+    list_editable = ["position"]
 
 
 @admin.register(Membership)
