@@ -12,11 +12,16 @@ from config import views as config_views
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
+from vacations import api as vacations_api
+from vacations import calendar as calendar_views
+from volunteers import api as volunteers_api
 
 router = DefaultRouter(trailing_slash=True)
 router.register("regions", sites_api.RegionViewSet, basename="region")
 router.register("territories", sites_api.TerritoryViewSet, basename="territory")
 router.register("sites", sites_api.HostSiteViewSet, basename="site")
+router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
+router.register("vacations", vacations_api.VacationViewSet, basename="vacation")
 
 api_v1 = [
     path("auth/token/", accounts_api.ObtainTokenView.as_view(), name="api-token"),
@@ -35,6 +40,8 @@ urlpatterns = [
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
+    path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),
+    path("calendar/site/<str:token>.ics", calendar_views.site_feed, name="site_calendar"),
 ]
 
 admin.site.site_header = "Relève — administration"

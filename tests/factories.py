@@ -82,3 +82,47 @@ def make_public_site(**kwargs) -> HostSite:
     site = HostSiteFactory(status=HostSite.Status.ACTIVE, **kwargs)
     make_sheet(site, status="published", ready=True, accommodation="Studio au-dessus de la MSP")
     return site
+
+
+def _rpps(n: int) -> str:
+    base = f"10{n:08d}"
+    return next(base + str(d) for d in range(10) if luhn_is_valid(base + str(d)))
+
+
+class VolunteerFactory(factory.django.DjangoModelFactory):
+    """A verified volunteer with a valid commitment (bookable) unless told otherwise."""
+
+    class Meta:
+        model = "volunteers.Volunteer"
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    rpps = factory.Sequence(_rpps)
+    practice_status = "retired"
+    home_department_id = "45"
+    status = "verified"
+
+    @factory.post_generation
+    def committed(obj, create, extracted, **kwargs):
+        from django.utils import timezone
+
+        from accounts.roles import Role
+        from sites.models import Membership
+        from volunteers.services import commitment_sign
+
+        if not create:
+            return
+        Membership.objects.get_or_create(user=obj.user, role=Role.VOLUNTEER)
+        if extracted is not False:
+            commitment_sign(volunteer=obj, charter_version="1", now=timezone.now())
+
+
+def open_day(site: HostSite, day, period: str = "day", **fields):
+    """An open vacation at `site`, written directly (tests of later transitions)."""
+    from vacations.models import Vacation, slot_bounds
+
+    starts_at, ends_at = slot_bounds(day, period)
+    return Vacation.objects.create(
+        site=site, date=day, period=period, starts_at=starts_at, ends_at=ends_at,
+        consultation_minutes=20, **fields,
+    )  # fmt: skip

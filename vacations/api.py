@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts.errors import translate_validation_errors
+from sites.models import HostSite
+from vacations import services
+from vacations.models import Vacation
+from volunteers.models import Period, Volunteer
+
+
+class VacationSerializer(serializers.ModelSerializer):
+    volunteer_name = serializers.SerializerMethodField()
+    period = serializers.ChoiceField(choices=Period.choices, default=Period.DAY)
+    site = serializers.PrimaryKeyRelatedField(queryset=HostSite.objects.none())
+    dates = serializers.ListField(
+        child=serializers.DateField(), write_only=True, required=False, max_length=62,
+        help_text="Open several days at once (instead of `date`).",
+    )  # fmt: skip
+    date = serializers.DateField(required=False)
+
+    class Meta:
+        model = Vacation
+        fields = [
+            "id", "site", "date", "dates", "period", "status", "volunteer", "volunteer_name",
+            "consultation_minutes", "consultations_count", "indemnity", "cancellation_reason",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "volunteer", "consultation_minutes", "consultations_count", "indemnity",
+            "cancellation_reason",
+        ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A day opens only at a site where the caller works.
+            self.fields["site"].queryset = HostSite.objects.in_scope_of(request.user)
+
+    def get_volunteer_name(self, vacation) -> str | None:
+        return vacation.volunteer.full_name if vacation.volunteer_id else None
+
+    def validate(self, attrs):
+        if not attrs.get("date") and not attrs.get("dates"):
+            raise ValidationError({"date": [_("This field is required.")]})
+        return attrs
+
+
+class BookSerializer(serializers.Serializer):
+    volunteer = serializers.PrimaryKeyRelatedField(queryset=Volunteer.objects.all())
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class CompleteSerializer(serializers.Serializer):
+    consultations_count = serializers.IntegerField(min_value=0, max_value=200)
+    no_exams = serializers.BooleanField(required=False, default=False)
+
+
+class VacationFilter(django_filters.FilterSet):
+    territory = django_filters.NumberFilter(field_name="site__territory")
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = Vacation
+        fields = ["site", "volunteer", "territory", "status", "period", "date_after", "date_before"]
+
+
+class VacationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Vacation days and their transitions (409 with a stable code when a rule refuses)."""
+
+    serializer_class = VacationSerializer
+    filterset_class = VacationFilter
+
+    def get_queryset(self):
+        return (
+            Vacation.objects.visible_to(self.request.user)
+            .select_related("volunteer__user", "site")
+            .order_by("date", "starts_at", "pk")
+        )
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if not self._works_at(data["site"]):
+            raise PermissionDenied(_("Only the site's staff open days."))
+        dates = data.get("dates") or [data["date"]]
+        with translate_validation_errors():
+            opened = services.vacations_open(
+                site=data["site"], dates=dates, period=data["period"], by=request.user
+            )
+        body = VacationSerializer(opened, many=True, context=self.get_serializer_context()).data
+        return Response(body if len(opened) > 1 else body[0], status=201)
+
+    # --- who may do what on a visible day ---------------------------------------------------
+
+    def _works_at(self, site: HostSite) -> bool:
+        return HostSite.objects.staffed_by(self.request.user).filter(pk=site.pk).exists() or (
+            self.request.user.is_superuser
+        )
+
+    def _staff_vacation(self) -> Vacation:
+        vacation = self.get_object()
+        if not self._works_at(vacation.site):
+            raise PermissionDenied(_("Only the site's staff can do this."))
+        return vacation
+
+    def _my_profile(self) -> Volunteer:
+        volunteer = Volunteer.objects.filter(user=self.request.user).first()
+        if volunteer is None:
+            raise PermissionDenied(_("Create your volunteer profile first."))
+        return volunteer
+
+    def _answer(self, vacation: Vacation) -> Response:
+        return Response(VacationSerializer(self.get_queryset().get(pk=vacation.pk)).data)
+
+    # --- transitions --------------------------------------------------------------------------
+
+    @extend_schema(request=None, responses=VacationSerializer)
+    @action(detail=True, methods=["post"], url_path="request", url_name="request")
+    def request_day(self, request, pk=None):
+        # Not named `request`: that would shadow the view's `self.request`.
+        vacation = self.get_object()
+        return self._answer(
+            services.vacation_request(vacation=vacation, volunteer=self._my_profile())
+        )
+
+    @extend_schema(request=BookSerializer, responses=VacationSerializer)
+    @action(detail=True, methods=["post"])
+    def book(self, request, pk=None):
+        vacation = self._staff_vacation()
+        body = BookSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(
+            services.vacation_book(
+                vacation=vacation, volunteer=body.validated_data["volunteer"], by=request.user
+            )
+        )
+
+    @extend_schema(request=None, responses=VacationSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        return self._answer(
+            services.vacation_decline(vacation=self._staff_vacation(), by=request.user)
+        )
+
+    @extend_schema(request=None, responses=VacationSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        vacation = self.get_object()
+        return self._answer(
+            services.vacation_withdraw(vacation=vacation, volunteer=self._my_profile())
+        )
+
+    @extend_schema(request=CancelSerializer, responses=VacationSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        vacation = self._staff_vacation()
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            services.vacation_cancel(
+                vacation=vacation, by=request.user, reason=body.validated_data["reason"]
+            )
+        return self._answer(vacation)
+
+    @extend_schema(request=CompleteSerializer, responses=VacationSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        vacation = self.get_object()
+        mine = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
+        if not mine and not self._works_at(vacation.site):
+            raise PermissionDenied(_("Only the site's staff or the volunteer can close the day."))
+        body = CompleteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._answer(
+            services.vacation_complete(
+                vacation=vacation,
+                by=request.user,
+                consultations_count=body.validated_data["consultations_count"],
+            )
+        )
+
+    @extend_schema(request=None, responses=VacationSerializer)
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        return self._answer(
+            services.vacation_no_show(vacation=self._staff_vacation(), by=request.user)
+        )

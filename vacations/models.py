@@ -1,0 +1,187 @@
+"""Vacation days: a site opens a day (or half-day) in one of its rooms, a volunteer takes it.
+
+State machine (API.md § Vacations), every transition in `vacations.services`:
+open → requested → booked → done, plus decline (requested → open), withdraw (requested|booked
+→ open), cancel (→ cancelled) and no_show (booked → no_show).
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from sites.models import HostSite
+from volunteers.models import Period, Volunteer, new_calendar_token
+
+PARIS = ZoneInfo("Europe/Paris")
+NOON = time(12, 0)
+
+# How much of a day each period weighs against the monthly maximum, and is paid.
+PERIOD_WEIGHT = {Period.DAY: Decimal("1"), Period.AM: Decimal("0.5"), Period.PM: Decimal("0.5")}
+
+
+def slot_bounds(day: Date, period: str) -> tuple[datetime, datetime]:
+    """The aware [start, end) of a period in Paris time: a full day overlaps both halves.
+
+    Built from local wall-clock times, so a day keeps its meaning across a DST change.
+    """
+    midnight = datetime.combine(day, time.min, tzinfo=PARIS)
+    noon = datetime.combine(day, NOON, tzinfo=PARIS)
+    next_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=PARIS)
+    if period == Period.AM:
+        return midnight, noon
+    if period == Period.PM:
+        return noon, next_midnight
+    return midnight, next_midnight
+
+
+def overlapping_periods(period: str) -> list[str]:
+    """Periods of the same date that overlap `period`."""
+    if period == Period.DAY:
+        return [Period.DAY, Period.AM, Period.PM]
+    return [Period.DAY, period]
+
+
+class VacationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> VacationQuerySet:
+        """Managers and site staff: vacations at the sites in their scope; a volunteer: its
+        own, and the open days of the public catalogue (to request one)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            Q(site__in=HostSite.objects.in_scope_of(user))
+            | Q(volunteer__user=user)
+            | Q(status=Vacation.Status.OPEN, site__in=HostSite.objects.public())
+        )
+
+    def taken(self) -> VacationQuerySet:
+        """Vacations that hold a volunteer's time."""
+        return self.filter(status__in=Vacation.TAKEN_STATUSES)
+
+    def occupying_a_room(self) -> VacationQuerySet:
+        return self.filter(status__in=Vacation.ROOM_STATUSES)
+
+
+class Vacation(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        REQUESTED = "requested", _("Requested")
+        BOOKED = "booked", _("Booked")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    Period = Period
+    TAKEN_STATUSES = (Status.REQUESTED, Status.BOOKED, Status.DONE)
+    ROOM_STATUSES = (Status.OPEN, Status.REQUESTED, Status.BOOKED, Status.DONE)
+
+    site = models.ForeignKey(
+        HostSite, on_delete=models.PROTECT, related_name="vacations", verbose_name=_("host site")
+    )
+    date = models.DateField(_("date"))
+    period = models.CharField(_("period"), max_length=3, choices=Period.choices, default="day")
+    starts_at = models.DateTimeField(_("starts at"), editable=False)
+    ends_at = models.DateTimeField(_("ends at"), editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    volunteer = models.ForeignKey(
+        Volunteer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vacations",
+        verbose_name=_("volunteer"),
+    )
+    consultation_minutes = models.PositiveSmallIntegerField(_("consultation length (minutes)"))
+    consultations_count = models.PositiveSmallIntegerField(
+        _("consultations"), null=True, blank=True
+    )
+    indemnity = models.DecimalField(
+        _("indemnity (EUR)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    cancellation_reason = models.CharField(_("cancellation reason"), max_length=500, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    booked_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VacationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("vacation day")
+        verbose_name_plural = _("vacation days")
+        ordering = ["date", "starts_at", "site_id", "pk"]
+        indexes = [
+            models.Index(fields=["site", "date"]),
+            models.Index(fields=["volunteer", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="vacation_taken_has_volunteer",
+                condition=~Q(status__in=["requested", "booked", "done", "no_show"])
+                | Q(volunteer__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="vacation_open_has_no_volunteer",
+                condition=~Q(status="open") | Q(volunteer__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="vacation_ends_after_start", condition=Q(ends_at__gt=models.F("starts_at"))
+            ),
+            # PostgreSQL adds an exclusion constraint (migration 0002): no two taken vacations
+            # of one volunteer overlap in time.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} — {self.date:%d/%m/%Y} ({self.get_period_display()})"
+
+    @property
+    def weight(self) -> Decimal:
+        return PERIOD_WEIGHT[Period(self.period)]
+
+
+class VacationRelease(models.Model):
+    """A volunteer let go of a day (withdrew, was declined): its calendar must cancel it."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("Withdrawn by the volunteer")
+        DECLINED = "declined", _("Declined by the site")
+
+    vacation = models.ForeignKey(Vacation, on_delete=models.CASCADE, related_name="releases")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="releases")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["volunteer", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.vacation} — {self.kind}"
+
+
+class SiteCalendar(models.Model):
+    """The secret of a site's calendar feed (every day at the site, for its team)."""
+
+    site = models.OneToOneField(HostSite, on_delete=models.CASCADE, related_name="calendar")
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+
+    def __str__(self) -> str:
+        return f"{self.site} calendar"

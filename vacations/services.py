@@ -1,0 +1,379 @@
+"""Every transition of a vacation day, with its rules (API.md § Vacations).
+
+Rules and their codes: `not_bookable` (only active sites with a published sheet open days),
+`site_full` (never more open-or-taken days at a site at once than its rooms), `quota_exceeded`
+(a volunteer's monthly maximum, a half-day counting 0.5, per calendar month in Paris),
+`overlap` (never two taken vacations of one volunteer at once), `volunteer_not_eligible`
+(verified, with a valid commitment), `invalid_transition` (anything else out of order).
+
+Races: every service locks the rows it decides on, always in the same order — volunteer,
+then site, then vacation — so that two requests for the same resources queue up instead of
+both passing the checks. PostgreSQL's exclusion constraint backs the overlap rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date as Date
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Case, DecimalField, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.errors import DomainError
+from accounts.notifications import notify
+from sites.models import HostSite, InfoSheet
+from vacations.models import (
+    PERIOD_WEIGHT,
+    Vacation,
+    VacationRelease,
+    overlapping_periods,
+    slot_bounds,
+)
+from volunteers.models import Period, Volunteer
+
+Status = Vacation.Status
+
+
+def _refuse(code: str, message: str) -> DomainError:
+    return DomainError(code, message)
+
+
+def _invalid(message: str) -> DomainError:
+    return DomainError("invalid_transition", message)
+
+
+def _lock_volunteer(volunteer: Volunteer) -> Volunteer:
+    return Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+
+
+def _lock_site(site_id: int) -> HostSite:
+    return HostSite.objects.select_for_update().get(pk=site_id)
+
+
+def _lock_vacation(vacation: Vacation) -> Vacation:
+    return Vacation.objects.select_for_update().get(pk=vacation.pk)
+
+
+def _save(vacation: Vacation, *, by) -> None:
+    vacation._history_user = by
+    vacation.save()
+
+
+def indemnity_for(period: str) -> Decimal:
+    if period == Period.DAY:
+        return Decimal(settings.RELEVE_DAY_INDEMNITY)
+    return Decimal(settings.RELEVE_HALF_DAY_INDEMNITY)
+
+
+# --- Checks (each raises the refusal with its code) -----------------------------------------
+
+
+def check_site_bookable(site: HostSite) -> None:
+    published = InfoSheet.objects.filter(site=site, status=InfoSheet.Status.PUBLISHED).exists()
+    if site.status != HostSite.Status.ACTIVE or not published:
+        raise _refuse(
+            "not_bookable",
+            _("Only an active site with a published information sheet can open days."),
+        )
+
+
+def check_room_free(site: HostSite, day: Date, period: str, *, exclude: int | None = None) -> None:
+    busy = (
+        Vacation.objects.occupying_a_room()
+        .filter(site=site, date=day, period__in=overlapping_periods(period))
+        .exclude(pk=exclude)
+    )
+    # Count the most crowded half of the day: a full day needs a room all day long.
+    halves = [Period.AM, Period.PM] if period == Period.DAY else [period]
+    for half in halves:
+        if busy.filter(period__in=overlapping_periods(half)).count() >= site.rooms:
+            raise _refuse(
+                "site_full",
+                _("All %(rooms)s consultation rooms of this site are already taken then.")
+                % {"rooms": site.rooms},
+            )
+
+
+def check_eligible(volunteer: Volunteer, *, today: Date) -> None:
+    if not volunteer.is_eligible(today=today):
+        raise _refuse(
+            "volunteer_not_eligible",
+            _(
+                "This volunteer cannot be booked: the profile must be verified and the "
+                "follow-up commitment signed within the last 12 months."
+            ),
+        )
+
+
+def check_no_overlap(volunteer: Volunteer, vacation: Vacation) -> None:
+    clash = (
+        Vacation.objects.taken()
+        .filter(
+            volunteer=volunteer,
+            date=vacation.date,
+            period__in=overlapping_periods(vacation.period),
+        )
+        .exclude(pk=vacation.pk)
+        .select_related("site")
+        .first()
+    )
+    if clash is not None:
+        raise _refuse(
+            "overlap",
+            _("This volunteer is already expected at %(site)s on %(date)s.")
+            % {"site": clash.site, "date": clash.date.strftime("%d/%m/%Y")},
+        )
+
+
+def days_taken_in_month(volunteer: Volunteer, day: Date, *, exclude: int | None = None) -> Decimal:
+    weight = Case(
+        *(When(period=period, then=Value(w)) for period, w in PERIOD_WEIGHT.items()),
+        output_field=DecimalField(max_digits=4, decimal_places=1),
+    )
+    # `date` is the local (Paris) calendar date of the day: the month is Paris's month.
+    total = (
+        Vacation.objects.taken()
+        .filter(volunteer=volunteer, date__year=day.year, date__month=day.month)
+        .exclude(pk=exclude)
+        .aggregate(total=Sum(weight))["total"]
+    )
+    return total or Decimal("0")
+
+
+def check_quota(volunteer: Volunteer, vacation: Vacation) -> None:
+    taken = days_taken_in_month(volunteer, vacation.date, exclude=vacation.pk)
+    if taken + vacation.weight > volunteer.max_days_per_month:
+        raise _refuse(
+            "quota_exceeded",
+            _("This would exceed %(max)s days this month for this volunteer (%(taken)s taken).")
+            % {"max": volunteer.max_days_per_month.normalize(), "taken": taken.normalize()},
+        )
+
+
+def _check_can_take(volunteer: Volunteer, vacation: Vacation, *, today: Date) -> None:
+    check_eligible(volunteer, today=today)
+    check_no_overlap(volunteer, vacation)
+    check_quota(volunteer, vacation)
+
+
+def _save_taken(vacation: Vacation, *, by) -> None:
+    """Save a vacation that now holds a volunteer's time; PostgreSQL may still refuse it."""
+    try:
+        with transaction.atomic():
+            _save(vacation, by=by)
+    except IntegrityError as exc:
+        if "vacation_no_overlap_per_volunteer" in str(exc):
+            raise _refuse(
+                "overlap", _("This volunteer is already expected elsewhere then.")
+            ) from exc
+        raise
+
+
+# --- Transitions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def vacations_open(
+    *, site: HostSite, dates: Iterable[Date], period: str, by, today: Date | None = None
+) -> list[Vacation]:
+    """Open one vacation per date (e.g. every Tuesday of a month), all or none."""
+    today = today or timezone.localdate()
+    dates = sorted(set(dates))
+    if not dates:
+        raise ValidationError({"date": [_("Choose at least one date.")]})
+    if dates[0] < today:
+        raise ValidationError({"date": [_("A new day cannot be in the past.")]})
+    if period not in Period.values:
+        raise ValidationError({"period": [_("Unknown period.")]})
+    site = _lock_site(site.pk)
+    check_site_bookable(site)
+    minutes = InfoSheet.objects.values_list("consultation_minutes", flat=True).get(site=site)
+    opened = []
+    for day in dates:
+        check_room_free(site, day, period)
+        starts_at, ends_at = slot_bounds(day, period)
+        vacation = Vacation(
+            site=site, date=day, period=period, starts_at=starts_at, ends_at=ends_at,
+            consultation_minutes=minutes, opened_by=by,
+        )  # fmt: skip
+        _save(vacation, by=by)
+        opened.append(vacation)
+    return opened
+
+
+def vacation_open(*, site: HostSite, date: Date, period: str, by, today=None) -> Vacation:
+    return vacations_open(site=site, dates=[date], period=period, by=by, today=today)[0]
+
+
+@transaction.atomic
+def vacation_request(
+    *, vacation: Vacation, volunteer: Volunteer, now: datetime | None = None
+) -> Vacation:
+    """A volunteer asks for an open day; the site confirms (book) or declines."""
+    now = now or timezone.now()
+    volunteer = _lock_volunteer(volunteer)
+    vacation = _lock_vacation(vacation)
+    if vacation.status != Status.OPEN:
+        raise _invalid(_("This day is no longer open: someone has just taken it."))
+    _check_can_take(volunteer, vacation, today=timezone.localdate(now))
+    vacation.status = Status.REQUESTED
+    vacation.volunteer = volunteer
+    vacation.requested_at = now
+    _save_taken(vacation, by=volunteer.user)
+    notify_site_staff(vacation, kind="vacation_requested", now=now)
+    return vacation
+
+
+@transaction.atomic
+def vacation_book(
+    *, vacation: Vacation, volunteer: Volunteer, by, now: datetime | None = None
+) -> Vacation:
+    """Site staff book a volunteer on an open day, or confirm the volunteer's request."""
+    now = now or timezone.now()
+    volunteer = _lock_volunteer(volunteer)
+    vacation = _lock_vacation(vacation)
+    if vacation.status == Status.REQUESTED and vacation.volunteer_id != volunteer.pk:
+        raise _invalid(_("This day is requested by another volunteer: decline it first."))
+    if vacation.status not in (Status.OPEN, Status.REQUESTED):
+        raise _invalid(_("Only an open or requested day can be booked."))
+    if vacation.date < timezone.localdate(now):
+        raise _invalid(_("This day is in the past."))
+    _check_can_take(volunteer, vacation, today=timezone.localdate(now))
+    vacation.status = Status.BOOKED
+    vacation.volunteer = volunteer
+    vacation.booked_at = now
+    _save_taken(vacation, by=by)
+    notify_volunteer(vacation, kind="vacation_booked", now=now)
+    return vacation
+
+
+@transaction.atomic
+def vacation_decline(*, vacation: Vacation, by, now: datetime | None = None) -> Vacation:
+    now = now or timezone.now()
+    vacation = _lock_vacation(vacation)
+    if vacation.status != Status.REQUESTED:
+        raise _invalid(_("Only a requested day can be declined."))
+    volunteer = vacation.volunteer
+    _release(vacation, kind=VacationRelease.Kind.DECLINED, by=by, now=now)
+    notify_volunteer(vacation, kind="vacation_declined", now=now, volunteer=volunteer)
+    return vacation
+
+
+@transaction.atomic
+def vacation_withdraw(
+    *, vacation: Vacation, volunteer: Volunteer, now: datetime | None = None
+) -> Vacation:
+    """The volunteer gives the day back: it opens again for someone else."""
+    now = now or timezone.now()
+    vacation = _lock_vacation(vacation)
+    if vacation.volunteer_id != volunteer.pk or vacation.status not in (
+        Status.REQUESTED,
+        Status.BOOKED,
+    ):
+        raise _invalid(_("Only your own requested or booked day can be withdrawn."))
+    if vacation.date < timezone.localdate(now):
+        raise _invalid(_("This day is in the past."))
+    _release(vacation, kind=VacationRelease.Kind.WITHDRAWN, by=volunteer.user, now=now)
+    notify_site_staff(vacation, kind="vacation_withdrawn", now=now, volunteer=volunteer)
+    return vacation
+
+
+def _release(vacation: Vacation, *, kind: str, by, now: datetime) -> None:
+    VacationRelease.objects.create(
+        vacation=vacation, volunteer=vacation.volunteer, kind=kind, at=now
+    )
+    vacation.status = Status.OPEN
+    vacation.volunteer = None
+    vacation.requested_at = vacation.booked_at = None
+    _save(vacation, by=by)
+
+
+@transaction.atomic
+def vacation_cancel(
+    *, vacation: Vacation, by, reason: str, now: datetime | None = None
+) -> Vacation:
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the day is cancelled.")]})
+    vacation = _lock_vacation(vacation)
+    if vacation.status not in (Status.OPEN, Status.REQUESTED, Status.BOOKED):
+        raise _invalid(_("Only an open, requested or booked day can be cancelled."))
+    vacation.status = Status.CANCELLED
+    vacation.cancellation_reason = reason.strip()
+    vacation.cancelled_at = now
+    _save(vacation, by=by)
+    if vacation.volunteer_id:
+        notify_volunteer(vacation, kind="vacation_cancelled", now=now)
+    return vacation
+
+
+@transaction.atomic
+def vacation_complete(
+    *, vacation: Vacation, by, consultations_count: int, now: datetime | None = None
+) -> Vacation:
+    """The day took place: the indemnity is fixed now (200 EUR a day, 100 a half-day)."""
+    now = now or timezone.now()
+    if consultations_count is None or consultations_count < 0:
+        raise ValidationError({"consultations_count": [_("Enter the number of consultations.")]})
+    vacation = _lock_vacation(vacation)
+    if vacation.status != Status.BOOKED:
+        raise _invalid(_("Only a booked day can be completed."))
+    if vacation.date > timezone.localdate(now):
+        raise _invalid(_("A day can be completed on or after its date."))
+    vacation.status = Status.DONE
+    vacation.consultations_count = consultations_count
+    vacation.indemnity = indemnity_for(vacation.period)
+    vacation.done_at = now
+    _save(vacation, by=by)
+    return vacation
+
+
+@transaction.atomic
+def vacation_no_show(*, vacation: Vacation, by, now: datetime | None = None) -> Vacation:
+    now = now or timezone.now()
+    vacation = _lock_vacation(vacation)
+    if vacation.status != Status.BOOKED:
+        raise _invalid(_("Only a booked day can be marked as a no-show."))
+    if vacation.date > timezone.localdate(now):
+        raise _invalid(_("A no-show can be recorded on or after the day."))
+    vacation.status = Status.NO_SHOW
+    _save(vacation, by=by)
+    return vacation
+
+
+# --- Notifications at each transition --------------------------------------------------------
+
+
+def _describe(vacation: Vacation) -> dict[str, str]:
+    return {
+        "site": str(vacation.site),
+        "date": vacation.date.strftime("%d/%m/%Y"),
+        "period": str(vacation.get_period_display()),
+    }
+
+
+def notify_volunteer(vacation: Vacation, *, kind: str, now: datetime, volunteer=None) -> None:
+    volunteer = volunteer or vacation.volunteer
+    notify(
+        users=[volunteer.user],
+        kind=kind,
+        context={**_describe(vacation), "reason": vacation.cancellation_reason},
+        dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
+    )
+
+
+def notify_site_staff(vacation: Vacation, *, kind: str, now: datetime, volunteer=None) -> None:
+    volunteer = volunteer or vacation.volunteer
+    staff = [m.user for m in vacation.site.memberships.select_related("user")]
+    notify(
+        users=staff,
+        kind=kind,
+        context={**_describe(vacation), "volunteer": volunteer.full_name},
+        dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
+    )
