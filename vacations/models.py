@@ -185,3 +185,31 @@ class SiteCalendar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} calendar"
+
+
+class DayPreparation(models.Model):
+    """What must be checked before a booked day; both the site and the volunteer see it."""
+
+    vacation = models.OneToOneField(Vacation, on_delete=models.CASCADE, related_name="preparation")
+    licence_ready = models.BooleanField(
+        _("software licence ready for this volunteer"), default=False
+    )
+    cps_access_checked = models.BooleanField(_("CPS card access checked"), default=False)
+    previous_handover_read = models.BooleanField(_("previous day's handover read"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("day preparation")
+        verbose_name_plural = _("day preparations")
+
+    def __str__(self) -> str:
+        return f"{self.vacation} preparation"
+
+    @property
+    def done(self) -> int:
+        return sum((self.licence_ready, self.cps_access_checked, self.previous_handover_read))

@@ -30,6 +30,7 @@ from accounts.notifications import notify
 from sites.models import HostSite, InfoSheet
 from vacations.models import (
     PERIOD_WEIGHT,
+    DayPreparation,
     Vacation,
     VacationRelease,
     overlapping_periods,
@@ -377,3 +378,24 @@ def notify_site_staff(vacation: Vacation, *, kind: str, now: datetime, volunteer
         context={**_describe(vacation), "volunteer": volunteer.full_name},
         dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
     )
+
+
+PREPARATION_FIELDS = ("licence_ready", "cps_access_checked", "previous_handover_read")
+
+
+@transaction.atomic
+def preparation_update(*, vacation: Vacation, by, **checks: bool):
+    """Tick the checklist of a booked day (site staff or its volunteer)."""
+    unknown = set(checks) - set(PREPARATION_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown checks: {sorted(unknown)}")
+    vacation = _lock_vacation(vacation)
+    if vacation.status != Status.BOOKED:
+        raise _invalid(_("Only a booked day is prepared."))
+    preparation, _created = DayPreparation.objects.get_or_create(vacation=vacation)
+    for name, value in checks.items():
+        setattr(preparation, name, bool(value))
+    preparation.updated_by = by
+    preparation._history_user = by
+    preparation.save()
+    return preparation
