@@ -26,6 +26,17 @@ router.register("vacations", vacations_api.VacationViewSet, basename="vacation")
 api_v1 = [
     path("auth/token/", accounts_api.ObtainTokenView.as_view(), name="api-token"),
     path("me/", sites_api.MeView.as_view(), name="api-me"),
+    # Before the router: served by the vacations app, under the volunteer's own path.
+    path(
+        "volunteers/me/statement/",
+        vacations_api.MyStatementView.as_view(),
+        name="api-my-statement",
+    ),
+    path(
+        "volunteers/me/statement/pdf/",
+        vacations_api.MyStatementPdfView.as_view(),
+        name="api-my-statement-pdf",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     *router.urls,

@@ -78,8 +78,13 @@ def render_sheet_pdf(site: HostSite) -> bytes:
     The caller authorizes; this fetches the site again with everything the sheet shows.
     """
     site = with_sheet_details(HostSite.objects.filter(pk=site.pk)).get()
+    return render_pdf("sites/pdf/sheet.html", {**sheet_context(site), "pdf": True})
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+    """Render `template` in French and print it with WeasyPrint, reading nothing remote."""
     with translation.override("fr"):
-        html = render_to_string("sites/pdf/sheet.html", {**sheet_context(site), "pdf": True})
+        html = render_to_string(template, context)
     # A fetcher per document: WeasyPrint's fetcher keeps per-request state, not thread-safe.
     fetcher = weasyprint.URLFetcher(allowed_protocols=LOCAL_PROTOCOLS, fail_on_errors=True)
     document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=fetcher)

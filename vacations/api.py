@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import django_filters
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.errors import translate_validation_errors
 from sites.models import HostSite
+from sites.pdf import render_pdf
 from vacations import services
 from vacations.models import Vacation
+from vacations.statements import monthly_statement, parse_month
 from volunteers.models import Period, Volunteer
 
 
@@ -202,3 +207,58 @@ class VacationViewSet(
         return self._answer(
             services.vacation_no_show(vacation=self._staff_vacation(), by=request.user)
         )
+
+
+class StatementLineSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name")
+
+    class Meta:
+        model = Vacation
+        fields = ["id", "date", "period", "site", "site_name", "consultations_count", "indemnity"]
+
+
+class StatementSerializer(serializers.Serializer):
+    month = serializers.SerializerMethodField()
+    volunteer = serializers.IntegerField(source="volunteer.pk")
+    days = serializers.DecimalField(max_digits=4, decimal_places=1)
+    amount = serializers.DecimalField(max_digits=8, decimal_places=2)
+    consultations = serializers.IntegerField()
+    lines = StatementLineSerializer(many=True)
+
+    def get_month(self, statement) -> str:
+        return statement.month.strftime("%Y-%m")
+
+
+class MyStatementView(APIView):
+    """`GET /api/v1/volunteers/me/statement/?month=YYYY-MM`: days done and their amount."""
+
+    def _statement(self, request):
+        volunteer = Volunteer.objects.filter(user=request.user).select_related("user").first()
+        if volunteer is None:
+            raise NotFound(_("You have no volunteer profile."))
+        try:
+            month = parse_month(request.query_params.get("month"))
+        except ValueError as exc:
+            raise ValidationError({"month": [str(exc)]}) from exc
+        return monthly_statement(volunteer, month)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        responses=StatementSerializer,
+    )
+    def get(self, request):
+        return Response(StatementSerializer(self._statement(request)).data)
+
+
+class MyStatementPdfView(MyStatementView):
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request):
+        statement = self._statement(request)
+        pdf = render_pdf("vacations/pdf/statement.html", {"statement": statement})
+        response = HttpResponse(pdf, content_type="application/pdf")
+        name = f"releve-indemnites-{statement.month:%Y-%m}.pdf"
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        return response

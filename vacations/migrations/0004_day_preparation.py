@@ -7,50 +7,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vacations', '0003_site_calendar'),
+        ("vacations", "0003_site_calendar"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DayPreparation',
+            name="DayPreparation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('licence_ready', models.BooleanField(default=False, verbose_name='software licence ready for this volunteer')),
-                ('cps_access_checked', models.BooleanField(default=False, verbose_name='CPS card access checked')),
-                ('previous_handover_read', models.BooleanField(default=False, verbose_name="previous day's handover read")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vacation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='preparation', to='vacations.vacation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "licence_ready",
+                    models.BooleanField(
+                        default=False, verbose_name="software licence ready for this volunteer"
+                    ),
+                ),
+                (
+                    "cps_access_checked",
+                    models.BooleanField(default=False, verbose_name="CPS card access checked"),
+                ),
+                (
+                    "previous_handover_read",
+                    models.BooleanField(default=False, verbose_name="previous day's handover read"),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vacation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="preparation",
+                        to="vacations.vacation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'day preparation',
-                'verbose_name_plural': 'day preparations',
+                "verbose_name": "day preparation",
+                "verbose_name_plural": "day preparations",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalDayPreparation',
+            name="HistoricalDayPreparation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('licence_ready', models.BooleanField(default=False, verbose_name='software licence ready for this volunteer')),
-                ('cps_access_checked', models.BooleanField(default=False, verbose_name='CPS card access checked')),
-                ('previous_handover_read', models.BooleanField(default=False, verbose_name="previous day's handover read")),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('vacation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='vacations.vacation')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "licence_ready",
+                    models.BooleanField(
+                        default=False, verbose_name="software licence ready for this volunteer"
+                    ),
+                ),
+                (
+                    "cps_access_checked",
+                    models.BooleanField(default=False, verbose_name="CPS card access checked"),
+                ),
+                (
+                    "previous_handover_read",
+                    models.BooleanField(default=False, verbose_name="previous day's handover read"),
+                ),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "vacation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="vacations.vacation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical day preparation',
-                'verbose_name_plural': 'historical day preparations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical day preparation",
+                "verbose_name_plural": "historical day preparations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

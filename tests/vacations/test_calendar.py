@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from icalendar import Calendar
+
+from sites.models import KeyContact
+from tests.factories import VolunteerFactory, make_public_site, open_day
+from vacations import services
+from vacations.models import PARIS, SiteCalendar
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def _now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def volunteer(db):
+    return VolunteerFactory()
+
+
+@pytest.fixture
+def site(db):
+    site = make_public_site(
+        address="12 rue de la Poste", postal_code="18370", city="Châteaumeillant"
+    )
+    KeyContact.objects.create(
+        sheet=site.info_sheet, service="laboratory", name="Labo Berry", phone="02 48 96 12 34"
+    )
+    return site
+
+
+def feed(client, volunteer):
+    response = client.get(f"/calendar/{volunteer.calendar_token}.ics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def events(calendar):
+    return {str(e["uid"]): e for e in calendar.walk("VEVENT")}
+
+
+def test_the_feed_holds_exactly_the_volunteers_days_with_their_status(client, volunteer, site):
+    requested = open_day(site, date(2027, 3, 9), status="requested", volunteer=volunteer)
+    booked = open_day(site, date(2027, 3, 10), "am", status="booked", volunteer=volunteer)
+    done = open_day(site, date(2027, 2, 20), status="done", volunteer=volunteer)
+    open_day(site, date(2027, 3, 11))  # open: not the volunteer's
+    open_day(site, date(2027, 3, 12), status="booked", volunteer=VolunteerFactory())
+
+    found = events(feed(client, volunteer))
+
+    assert {uid: str(e["status"]) for uid, e in found.items()} == {
+        f"vacation-{requested.pk}@releve": "TENTATIVE",
+        f"vacation-{booked.pk}@releve": "CONFIRMED",
+        f"vacation-{done.pk}@releve": "CONFIRMED",
+    }
+    morning = found[f"vacation-{booked.pk}@releve"]
+    assert morning.decoded("dtstart") == datetime(2027, 3, 10, 8, 30, tzinfo=PARIS)
+    assert "12 rue de la Poste, 18370 Châteaumeillant" in str(morning["location"])
+    assert "Labo Berry" in str(morning["description"])
+    assert f"/lieux/{site.pk}/" in str(morning["description"])
+    full_day = found[f"vacation-{requested.pk}@releve"]
+    assert full_day.decoded("dtstart") == date(2027, 3, 9)
+
+
+def test_uids_stay_stable_across_fetches_and_status_changes(client, volunteer, site):
+    day = open_day(site, date(2027, 3, 9), status="requested", volunteer=volunteer)
+
+    first = events(feed(client, volunteer))
+    services.vacation_book(vacation=day, volunteer=volunteer, by=None)
+    second = events(feed(client, volunteer))
+
+    assert set(first) == set(second) == {f"vacation-{day.pk}@releve"}
+    assert str(second[f"vacation-{day.pk}@releve"]["status"]) == "CONFIRMED"
+    assert (
+        second[f"vacation-{day.pk}@releve"]["sequence"]
+        >= first[f"vacation-{day.pk}@releve"]["sequence"]
+    )
+
+
+def test_withdrawn_and_cancelled_days_show_as_cancelled_for_30_days(client, volunteer, site):
+    withdrawn = open_day(site, date(2027, 3, 9), status="booked", volunteer=volunteer)
+    cancelled = open_day(site, date(2027, 3, 10), status="booked", volunteer=volunteer)
+    services.vacation_withdraw(vacation=withdrawn, volunteer=volunteer)
+    services.vacation_cancel(vacation=cancelled, by=None, reason="Fermeture")
+
+    now = events(feed(client, volunteer))
+    with time_machine.travel(NOW + timedelta(days=31), tick=False):
+        later = events(feed(client, volunteer))
+
+    assert {uid: str(e["status"]) for uid, e in now.items()} == {
+        f"vacation-{withdrawn.pk}@releve": "CANCELLED",
+        f"vacation-{cancelled.pk}@releve": "CANCELLED",
+    }
+    assert later == {}
+
+
+def test_a_rotated_token_makes_the_old_url_answer_404(api, client, volunteer):
+    old = volunteer.calendar_token
+    api.force_authenticate(volunteer.user)
+
+    shown = api.get("/api/v1/volunteers/me/calendar/").json()["url"]
+    rotated = api.post("/api/v1/volunteers/me/calendar/rotate/").json()["url"]
+
+    assert shown.endswith(f"/calendar/{old}.ics")
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert rotated != shown
+    assert client.get(rotated.replace("http://testserver", "")).status_code == 200
+
+
+def test_a_site_feed_lists_its_days_with_the_volunteer(client, volunteer, site):
+    booked = open_day(site, date(2027, 3, 9), status="booked", volunteer=volunteer)
+    open_day(site, date(2027, 3, 10))  # open, nobody expected yet
+    calendar = SiteCalendar.objects.create(site=site)
+
+    found = events(Calendar.from_ical(client.get(f"/calendar/site/{calendar.token}.ics").content))
+
+    assert list(found) == [f"vacation-{booked.pk}@releve"]
+    assert volunteer.full_name in str(found[f"vacation-{booked.pk}@releve"]["summary"])
+    assert client.get("/calendar/site/nope.ics").status_code == 404
+
+
+@pytest.mark.parametrize("size", [2, 40])
+def test_the_feed_costs_the_same_queries_whatever_its_size(
+    client, volunteer, site, django_assert_num_queries, size
+):
+    for offset in range(size):
+        open_day(
+            site, date(2027, 4, 1) + timedelta(days=offset), status="booked", volunteer=volunteer
+        )
+
+    with django_assert_num_queries(5):
+        client.get(f"/calendar/{volunteer.calendar_token}.ics")

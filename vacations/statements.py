@@ -1,0 +1,61 @@
+"""Monthly indemnity statements: the days a volunteer completed in a month, and their total."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date as Date
+from decimal import Decimal
+
+from django.db.models import Case, Count, DecimalField, Sum, Value, When
+from django.utils.translation import gettext as _
+
+from vacations.models import PERIOD_WEIGHT, Vacation
+from volunteers.models import Volunteer
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(value: str | None) -> Date:
+    """`YYYY-MM` → the first day of that month; ValueError with a message otherwise."""
+    match = MONTH.match(value or "")
+    if not match:
+        raise ValueError(_("Give the month as YYYY-MM, e.g. 2027-03."))
+    return Date(int(match[1]), int(match[2]), 1)
+
+
+@dataclass(frozen=True)
+class Statement:
+    volunteer: Volunteer
+    month: Date
+    lines: list[Vacation]
+    days: Decimal
+    amount: Decimal
+    consultations: int
+
+
+def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
+    """Done days of `month` (Paris calendar dates); totals are aggregated by the database."""
+    done = Vacation.objects.filter(
+        volunteer=volunteer,
+        status=Vacation.Status.DONE,
+        date__year=month.year,
+        date__month=month.month,
+    )
+    weight = Case(
+        *(When(period=period, then=Value(w)) for period, w in PERIOD_WEIGHT.items()),
+        output_field=DecimalField(max_digits=4, decimal_places=1),
+    )
+    totals = done.aggregate(
+        days=Sum(weight), amount=Sum("indemnity"), consultations=Sum("consultations_count"),
+        count=Count("pk"),
+    )  # fmt: skip
+    lines = list(done.select_related("site").order_by("date", "starts_at"))
+    return Statement(
+        volunteer=volunteer,
+        month=month,
+        lines=lines,
+        days=totals["days"] or Decimal("0"),
+        amount=(totals["amount"] or Decimal("0")).quantize(Decimal("0.01")),
+        consultations=totals["consultations"] or 0,
+    )
