@@ -59,7 +59,8 @@ def test_the_pdf_statement_shows_the_days_and_the_total(api, march, tmp_path):
     assert "400,00 €" in text  # 400.00 EUR, written the French way
     assert "mars 2027" in text
     assert volunteer.rpps in text
-    assert "02/03/2027" in text and "23/03/2027" in text
+    assert "02/03/2027" in text
+    assert "23/03/2027" in text
     assert "01/04/2027" not in text
 
 
