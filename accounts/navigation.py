@@ -16,10 +16,12 @@ class NavItem:
     url_name: str
     roles: frozenset[str] | None = None  # None: every signed-in user
     staff_only: bool = False
+    public: bool = False  # shown to visitors too
 
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Dashboard"), "home"),
+    NavItem(_("Find a host site"), "catalogue", public=True),
     NavItem(
         _("Territories"),
         "territory_list",
@@ -37,11 +39,12 @@ NAVIGATION: tuple[NavItem, ...] = (
 
 def navigation_for(request) -> list[dict]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return []
-    roles = user.role_codes()
+    signed_in = user is not None and user.is_authenticated
+    roles = user.role_codes() if signed_in else set()
     items = []
     for item in NAVIGATION:
+        if not signed_in and not item.public:
+            continue
         if item.staff_only and not user.is_staff:
             continue
         if item.roles is not None and not (roles & item.roles) and not user.is_superuser:
