@@ -52,7 +52,8 @@ def validate_finess(value: str) -> None:
     if not FINESS.match(value.upper()):
         raise ValidationError(
             _(
-                "A FINESS number has 9 characters: the department (2 digits, 2A or 2B) then 7 digits."
+                "A FINESS number has 9 characters: the department (2 digits, 2A or 2B) "
+                "then 7 digits."
             ),
             code="invalid",
         )

@@ -4,7 +4,10 @@ import pytest
 
 from sites.demo import DEMO_PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def test_a_secretary_signs_in_with_the_keyboard_and_sees_her_role_and_site(

@@ -8,6 +8,8 @@ from pathlib import Path
 from django.core.management import call_command
 
 from sites.models import HostSite, InfoSheet, KeyContact, ManagingStructure, Membership, Territory
+from vacations.models import Vacation
+from volunteers.models import Volunteer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +55,7 @@ def test_models_and_migrations_agree():
 
 def test_seed_demo_is_idempotent(db, capsys):
     call_command("seed_demo")
-    models = (Territory, ManagingStructure, HostSite, Membership, KeyContact)
+    models = (Territory, ManagingStructure, HostSite, Membership, KeyContact, Volunteer, Vacation)
     counts = [m.objects.count() for m in models] + [InfoSheet.history.count()]
     first_output = capsys.readouterr().out
 
@@ -62,6 +64,15 @@ def test_seed_demo_is_idempotent(db, capsys):
     assert [m.objects.count() for m in models] + [InfoSheet.history.count()] == counts
     assert counts[:3] == [4, 2, 6]
     assert HostSite.objects.public().count() == 4
+    eligible = {v.user.email: v.is_eligible() for v in Volunteer.objects.select_related("user")}
+    assert eligible == {
+        "dr.martin@demo.releve.fr": True,
+        "dr.bernard@demo.releve.fr": True,
+        "dr.petit@demo.releve.fr": False,
+    }
+    statuses = set(Vacation.objects.values_list("status", flat=True))
+    assert statuses == {"done", "open", "requested", "booked"}
+    assert "dr.petit@demo.releve.fr" in first_output
     assert InfoSheet.objects.filter(status="submitted").count() == 1
     draft = InfoSheet.objects.get(status="draft")
     assert [r.item.code for r in draft.missing_mandatory()] == ["course_nurse"]

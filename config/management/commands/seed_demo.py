@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from accounts.models import User
 from sites import demo as sites_demo
+from vacations import demo as vacations_demo
+from volunteers import demo as volunteers_demo
 
 
 class Command(BaseCommand):
@@ -10,6 +13,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         accounts = sites_demo.seed()
+        verifier = User.objects.get(email="cpts@demo.releve.fr")
+        accounts += volunteers_demo.seed(verifier=verifier)
+        days = vacations_demo.seed()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready. Accounts (password: {sites_demo.DEMO_PASSWORD}):"
@@ -17,3 +23,5 @@ class Command(BaseCommand):
         )
         for email, role in accounts:
             self.stdout.write(f"  {email:32} {role}")
+        if days:
+            self.stdout.write(f"{days} vacation days created.")

@@ -1,0 +1,347 @@
+"""HTML forms of the staff pages: they validate input; every write goes through sites.services.
+
+Each form can take back the refusal of a service (`add_service_error`) so that an error the
+service found is shown next to its field, like any other validation error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.forms import BoundField
+from django.utils.translation import gettext_lazy as _
+
+from accounts.errors import DomainError
+from sites.models import (
+    HostSite,
+    InfoSheet,
+    KeyContact,
+    SheetEquipment,
+    SheetReadiness,
+    Territory,
+)
+from sites.models.sheets import PracticeMode
+
+ServiceError = ValidationError | DomainError
+
+# A value this many times longer than its field allows was not typed: we name the error but
+# don't echo megabytes back into the page.
+ECHO_LIMIT_FACTOR = 2
+
+_INPUT_CLASSES = {
+    forms.TextInput: "fr-input",
+    forms.NumberInput: "fr-input",
+    forms.EmailInput: "fr-input",
+    forms.Textarea: "fr-input",
+    forms.Select: "fr-select",
+}
+
+
+def _style_widgets(fields: Iterable[forms.Field]) -> None:
+    """Give widgets the DSFR classes (checkboxes and radios get theirs from the template)."""
+    for field in fields:
+        widget = field.widget
+        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            continue
+        css = next((c for kind, c in _INPUT_CLASSES.items() if isinstance(widget, kind)), None)
+        if css:
+            widget.attrs["class"] = css
+        if isinstance(widget, forms.Textarea):
+            widget.attrs.setdefault("rows", 4)
+
+
+class EchoLimitedBoundField(BoundField):
+    def value(self):
+        value = super().value()
+        limit = getattr(self.field, "max_length", None)
+        if isinstance(value, str) and limit and len(value) > limit * ECHO_LIMIT_FACTOR:
+            return value[:limit]
+        return value
+
+
+def add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
+    """Show a service's refusal next to the field it names, or above the form."""
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class DsfrForm(forms.Form):
+    bound_field_class = EchoLimitedBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style_widgets(self.fields.values())
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        add_service_error(self, exc)
+
+
+class DsfrModelForm(forms.ModelForm):
+    bound_field_class = EchoLimitedBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _style_widgets(self.fields.values())
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        add_service_error(self, exc)
+
+
+# --- Host sites ----------------------------------------------------------------------------
+
+SITE_MANAGER_FIELDS = ("name", "territory", "status")
+
+
+class SiteIdentityForm(DsfrModelForm):
+    """A site's identity; its name, territory and status are for its managers only."""
+
+    class Meta:
+        model = HostSite
+        fields = (
+            "name",
+            "territory",
+            "status",
+            "kind",
+            "parent",
+            "address",
+            "postal_code",
+            "city",
+            "phone",
+            "email",
+            "rooms",
+            "finess",
+        )
+
+    def __init__(self, *args: Any, user, can_manage: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site = self.instance
+        if can_manage:
+            self.fields["territory"].queryset = Territory.objects.managed_by(user)
+        else:
+            for name in SITE_MANAGER_FIELDS:
+                del self.fields[name]
+        # A parent site (pôle mère) is a main site of the same territory.
+        self.fields["parent"].queryset = HostSite.objects.filter(
+            Q(
+                pk__in=HostSite.objects.visible_to(user)
+                .filter(territory_id=site.territory_id, parent__isnull=True)
+                .exclude(pk=site.pk)
+                .values("pk")
+            )
+            | Q(pk=site.parent_id)
+        )
+
+
+class SiteCreateForm(DsfrModelForm):
+    class Meta:
+        model = HostSite
+        fields = (
+            "name",
+            "territory",
+            "kind",
+            "parent",
+            "address",
+            "postal_code",
+            "city",
+            "phone",
+            "email",
+            "rooms",
+            "finess",
+        )
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].queryset = Territory.objects.managed_by(user).order_by("name")
+        self.fields["parent"].queryset = HostSite.objects.managed_by(user).filter(
+            parent__isnull=True
+        )
+
+
+class SheetFilterForm(forms.Form):
+    TO_VALIDATE = "to_validate"
+
+    sheet = forms.ChoiceField(
+        label=_("Information sheet"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            (TO_VALIDATE, _("To validate")),
+            *InfoSheet.Status.choices,
+        ],
+        widget=forms.Select(attrs={"class": "fr-select"}),
+    )
+
+
+# --- Information sheet sections -------------------------------------------------------------
+
+
+class PatientsForm(DsfrModelForm):
+    practice_modes = forms.MultipleChoiceField(
+        label=_("practice modes"),
+        choices=PracticeMode.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = InfoSheet
+        fields = (
+            "patients_profile",
+            "daily_consultations",
+            "practice_modes",
+            "consultation_minutes",
+        )
+
+    def clean_practice_modes(self) -> list[str]:
+        chosen = set(self.cleaned_data["practice_modes"])
+        return [mode for mode in PracticeMode.values if mode in chosen]
+
+
+class TeamForm(DsfrModelForm):
+    class Meta:
+        model = InfoSheet
+        fields = (
+            "team_description",
+            "secretariat_description",
+            "functioning_description",
+            "protocols",
+            "information_system",
+        )
+
+
+class PracticalForm(DsfrModelForm):
+    class Meta:
+        model = InfoSheet
+        fields = ("remuneration", "accommodation", "transport")
+
+
+class KeyContactForm(DsfrModelForm):
+    class Meta:
+        model = KeyContact
+        fields = ("service", "name", "phone", "priority")
+
+
+CONTACT_FIELDS = KeyContactForm.Meta.fields
+
+
+class BaseKeyContactFormSet(forms.BaseFormSet):
+    """The sheet's key contacts, replaced as a whole by `sheet_update(contacts=...)`."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this contact")
+
+    def contacts(self) -> list[dict[str, Any]]:
+        """The rows to keep, in order (blank new rows and removed rows left out)."""
+        return [
+            {name: row[name] for name in CONTACT_FIELDS}
+            for row in self.cleaned_data
+            if row and not row.get("DELETE")
+        ]
+
+    def typed_rows(self) -> list[dict[str, Any]]:
+        """What was typed in each row still wanted, unvalidated (to redisplay it)."""
+        rows = []
+        for form in self.forms:
+            if "DELETE" in form.fields and form["DELETE"].value():
+                continue
+            row = {name: form[name].value() for name in CONTACT_FIELDS}
+            if any(row.values()):
+                rows.append(row)
+        return rows
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        messages = [exc.message] if isinstance(exc, DomainError) else exc.messages
+        self.non_form_errors().extend(messages)
+
+
+KeyContactFormSet = forms.formset_factory(
+    KeyContactForm,
+    formset=BaseKeyContactFormSet,
+    extra=1,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=30,
+    validate_max=True,
+)
+
+
+def contact_formset(
+    *, contacts: Sequence[KeyContact], prefix: str, data=None
+) -> BaseKeyContactFormSet:
+    initial = [{name: getattr(c, name) for name in CONTACT_FIELDS} for c in contacts]
+    return KeyContactFormSet(data, initial=initial, prefix=prefix)
+
+
+def contact_formset_with_new_row(
+    posted: BaseKeyContactFormSet, prefix: str
+) -> BaseKeyContactFormSet:
+    """The rows as typed, unvalidated, plus a blank one (the "Add a contact" button)."""
+    return KeyContactFormSet(initial=posted.typed_rows(), prefix=prefix)
+
+
+class EquipmentForm(DsfrForm):
+    """One checkbox per item of the catalogue: is it in the consultation room?"""
+
+    def __init__(self, *args: Any, rows: Sequence[SheetEquipment], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = list(rows)
+        for row in self.rows:
+            self.fields[row.item.code] = forms.BooleanField(
+                label=row.item.label,
+                required=False,
+                initial=row.available,
+                help_text=_("Requested by host sites") if row.item.field_addition else "",
+            )
+
+    def equipment(self) -> dict[str, bool]:
+        return {row.item.code: self.cleaned_data[row.item.code] for row in self.rows}
+
+
+class ReadinessForm(DsfrForm):
+    """Per item of the readiness checklist: its status and a note."""
+
+    def __init__(self, *args: Any, rows: Sequence[SheetReadiness], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = list(rows)
+        for row in self.rows:
+            self.fields[f"{row.item.code}__status"] = forms.ChoiceField(
+                label=row.item.label,
+                choices=SheetReadiness.Status.choices,
+                initial=row.status,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"{row.item.code}__note"] = forms.CharField(
+                label=_("Note"),
+                required=False,
+                max_length=SheetReadiness._meta.get_field("note").max_length,
+                initial=row.note,
+            )
+        _style_widgets(self.fields.values())
+
+    def checklist(self) -> list[tuple[SheetReadiness, BoundField, BoundField]]:
+        return [
+            (row, self[f"{row.item.code}__status"], self[f"{row.item.code}__note"])
+            for row in self.rows
+        ]
+
+    def readiness(self) -> dict[str, dict[str, str]]:
+        data = self.cleaned_data
+        return {
+            row.item.code: {
+                "status": data[f"{row.item.code}__status"],
+                "note": data[f"{row.item.code}__note"],
+            }
+            for row in self.rows
+        }
