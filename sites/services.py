@@ -72,20 +72,33 @@ def _check_parent(site: HostSite) -> None:
         raise ValidationError({"parent": _("A site cannot be its own parent site.")})
     if site.parent.parent_id is not None:
         raise ValidationError({"parent": _("The parent site must itself be a main site.")})
+    if site.parent.territory_id != site.territory_id:
+        raise ValidationError({"parent": _("The parent site must be in the same territory.")})
+    if site.pk and site.children.exists():
+        raise ValidationError(
+            {"parent": _("This site is the parent of other sites: it cannot have a parent.")}
+        )
 
 
 def ensure_sheet(site: HostSite) -> InfoSheet:
     """The site's sheet, with one row per catalogue item (new items appear as missing)."""
     sheet, _created = InfoSheet.objects.get_or_create(site=site)
     have = set(sheet.equipment.values_list("item_id", flat=True))
+    # Two first visits of a new site's page may race here: the unique rows stay unique.
     SheetEquipment.objects.bulk_create(
-        SheetEquipment(sheet=sheet, item=item)
-        for item in EquipmentItem.objects.exclude(pk__in=have)
+        (
+            SheetEquipment(sheet=sheet, item=item)
+            for item in EquipmentItem.objects.exclude(pk__in=have)
+        ),
+        ignore_conflicts=True,
     )
     have = set(sheet.readiness.values_list("item_id", flat=True))
     SheetReadiness.objects.bulk_create(
-        SheetReadiness(sheet=sheet, item=item)
-        for item in ReadinessItem.objects.exclude(pk__in=have)
+        (
+            SheetReadiness(sheet=sheet, item=item)
+            for item in ReadinessItem.objects.exclude(pk__in=have)
+        ),
+        ignore_conflicts=True,
     )
     return sheet
 

@@ -133,6 +133,13 @@ class HostSiteQuerySet(models.QuerySet):
         """The public catalogue: active sites whose information sheet is published."""
         return self.filter(status=HostSite.Status.ACTIVE, info_sheet__status="published")
 
+    def to_validate(self) -> HostSiteQuerySet:
+        """Sheets waiting for a manager: submitted, or published and changed since."""
+        return self.filter(
+            Q(info_sheet__status="submitted")
+            | Q(info_sheet__status="published", info_sheet__changed_since_publication=True)
+        )
+
     def in_scope_of(self, user) -> HostSiteQuerySet:
         """Sites `user` works on: its region (ARS), its territories (manager), its own sites."""
         if not user.is_authenticated:

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_safe
 from sites.access import get_site_for
 from sites.models import Department, HostSite, Territory
 from sites.models.places import HostSiteQuerySet
-from sites.pdf import render_sheet_pdf, sheet_context, with_sheet_details
+from sites.pdf import render_sheet_pdf
+from sites.selectors import sheet_context, with_sheet_details
 
 PAGE_SIZE = 20
 

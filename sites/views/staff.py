@@ -9,10 +9,8 @@ and saving swaps the read-only section back; without JavaScript the same URLs an
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -21,12 +19,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import CharField, Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Count, F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import formats, timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -46,12 +43,11 @@ from sites.access import (
 from sites.models import (
     HostSite,
     InfoSheet,
-    KeyContact,
     SheetEquipment,
     SheetReadiness,
     Territory,
 )
-from sites.models.sheets import PracticeMode
+from sites.selectors import display_value, history_entries, history_index
 
 PAGE_SIZE = 25
 
@@ -72,8 +68,6 @@ def territory_list(request: HttpRequest) -> HttpResponse:
 # --- Site list ------------------------------------------------------------------------------
 
 SHEET_FILTERS: dict[str, Q] = {
-    forms.SheetFilterForm.TO_VALIDATE: Q(info_sheet__status=InfoSheet.Status.SUBMITTED)
-    | Q(info_sheet__status=InfoSheet.Status.PUBLISHED, info_sheet__changed_since_publication=True),
     # A site registered before sheets existed has none yet: it is a draft to fill.
     InfoSheet.Status.DRAFT: Q(info_sheet__status=InfoSheet.Status.DRAFT)
     | Q(info_sheet__isnull=True),
@@ -104,8 +98,11 @@ def site_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("territory__name", "name")
     )
-    if filters.is_valid() and filters.cleaned_data["sheet"]:
-        sites = sites.filter(SHEET_FILTERS[filters.cleaned_data["sheet"]])
+    chosen = filters.cleaned_data["sheet"] if filters.is_valid() else ""
+    if chosen == forms.SheetFilterForm.TO_VALIDATE:
+        sites = sites.to_validate()
+    elif chosen:
+        sites = sites.filter(SHEET_FILTERS[chosen])
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(InfoSheet.Status.choices)
     for site in page:
@@ -283,22 +280,6 @@ SECTIONS: dict[str, Section] = {
         ),
     )
 }
-
-
-def display_value(model_field: models.Field, value: Any) -> str:
-    """A field's value as the pages show it ("" when empty)."""
-    if value is None or value in ("", []):
-        return ""
-    if isinstance(model_field, models.BooleanField):
-        return gettext("Yes") if value else gettext("No")
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if model_field.name == "practice_modes":  # the one list field: codes of PracticeMode
-        labels = dict(PracticeMode.choices)
-        return ", ".join(str(labels.get(mode, mode)) for mode in value)
-    if isinstance(value, datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    return str(value)
 
 
 def _rows(instance: models.Model, names: Iterable[str]) -> list[tuple[str, str]]:
@@ -506,143 +487,14 @@ def site_sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- History --------------------------------------------------------------------------------
 
-# model, the field that ties its history to the site's sheet (or site), related rows to join
-HISTORY_SOURCES: dict[str, tuple[type[models.Model], str, tuple[str, ...]]] = {
-    "site": (HostSite, "id", ("territory", "parent")),
-    "sheet": (InfoSheet, "id", ("published_by",)),
-    "contact": (KeyContact, "sheet_id", ()),
-    "equipment": (SheetEquipment, "sheet_id", ("item",)),
-    "readiness": (SheetReadiness, "sheet_id", ("item",)),
-}
-# Links between rows, and ordering: no news for a reader.
-HISTORY_HIDDEN_FIELDS = frozenset({"id", "site", "sheet", "item", "position"})
-
-
-@dataclass(frozen=True)
-class Change:
-    field: str
-    label: str
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    date: datetime
-    user: Any
-    kind: str  # "+", "~" or "-"
-    kind_label: str
-    source: str
-    subject: str
-    changes: list[Change]
-
-
-def _history_index(site: HostSite, sheet: InfoSheet | None):
-    """(source, history_id, history_date) of every record about the site, newest first."""
-    parts = []
-    for source, (model, key, _related) in HISTORY_SOURCES.items():
-        if source != "site" and sheet is None:
-            continue
-        owner = site.pk if source == "site" else sheet.pk
-        parts.append(
-            model.history.filter(**{key: owner})
-            .annotate(source=Value(source, output_field=CharField()))
-            .values("history_id", "history_date", "source")
-            .order_by()
-        )
-    return parts[0].union(*parts[1:], all=True).order_by("-history_date", "-history_id")
-
-
-def _history_entries(index_rows: Iterable[dict]) -> list[HistoryEntry]:
-    """The page's records with their diffs: two queries per kind of record, at most."""
-    wanted: dict[str, list[int]] = defaultdict(list)
-    for row in index_rows:
-        wanted[row["source"]].append(row["history_id"])
-    records: dict[tuple[str, int], Any] = {}
-    for source, ids in wanted.items():
-        model, _key, related = HISTORY_SOURCES[source]
-        previous = (
-            model.history.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
-            .order_by("-history_date", "-history_id")
-            .values("history_id")[:1]
-        )
-        found = list(
-            model.history.filter(history_id__in=ids)
-            .select_related("history_user", *related)
-            .annotate(previous_id=Subquery(previous))
-        )
-        prev_ids = [r.previous_id for r in found if r.history_type == "~" and r.previous_id]
-        prevs = (
-            {
-                p.history_id: p
-                for p in model.history.filter(history_id__in=prev_ids).select_related(*related)
-            }
-            if prev_ids
-            else {}
-        )
-        for record in found:
-            records[source, record.history_id] = (record, prevs.get(record.previous_id))
-    entries = []
-    for row in index_rows:
-        record, prev = records[row["source"], row["history_id"]]
-        entries.append(_history_entry(row["source"], record, prev))
-    return entries
-
-
-def _history_entry(source: str, record, prev) -> HistoryEntry:
-    model = record.instance_type
-    shown = [
-        f.name for f in record.tracked_fields if f.editable and f.name not in HISTORY_HIDDEN_FIELDS
-    ]
-    if record.history_type == "~" and prev is not None:
-        delta = record.diff_against(prev, included_fields=shown, foreign_keys_are_objs=True)
-        changes = [_change(model, c.field, c.old, c.new) for c in delta.changes]
-    else:
-        # Created: what it was created with; deleted: what it held last.
-        values = [(name, getattr(record, name)) for name in shown]
-        values = [(name, value) for name, value in values if value not in (None, "", [], False)]
-        if record.history_type == "-":
-            changes = [_change(model, name, value, None) for name, value in values]
-        else:
-            changes = [_change(model, name, None, value) for name, value in values]
-    return HistoryEntry(
-        date=record.history_date,
-        user=record.history_user,
-        kind=record.history_type,
-        kind_label=record.get_history_type_display(),
-        source=capfirst(model._meta.verbose_name),
-        subject=_history_subject(source, record),
-        changes=changes,
-    )
-
-
-def _change(model: type[models.Model], name: str, old: Any, new: Any) -> Change:
-    model_field = model._meta.get_field(name)
-    return Change(
-        field=name,
-        label=capfirst(model_field.verbose_name),
-        old=display_value(model_field, old),
-        new=display_value(model_field, new),
-    )
-
-
-def _history_subject(source: str, record) -> str:
-    if source == "site":
-        return record.name
-    if source == "sheet":
-        return ""
-    if source == "contact":
-        return f"{record.get_service_display()} — {record.name}"
-    return record.item.label if record.item else ""
-
 
 @login_required
 def site_history(request: HttpRequest, pk: int) -> HttpResponse:
     """Who changed what on the site and its sheet, newest first, with the diff of each change."""
     site = get_site_for(request.user, pk, write=True)
     sheet = InfoSheet.objects.filter(site=site).first()
-    page = Paginator(_history_index(site, sheet), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"site": site, "page_obj": page, "entries": _history_entries(page.object_list)}
+    page = Paginator(history_index(site, sheet), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"site": site, "page_obj": page, "entries": history_entries(page.object_list)}
     return render(request, "sites/staff/site_history.html", context)
 
 

@@ -302,3 +302,21 @@ def test_nurses_edit_their_sheet_too(api, site):
 
     assert response.status_code == 200
     assert response.json()["protocols"] == "Protocole AVK"
+
+
+def test_a_parent_site_must_be_a_main_site_of_the_same_territory(api, territory_manager, site):
+    from tests.factories import HostSiteFactory as Factory
+
+    child = Factory(territory=site.territory, parent=site)
+    elsewhere = Factory(territory=TerritoryFactory())
+    api.force_authenticate(territory_manager)
+
+    grandchild = api.patch(f"/api/v1/sites/{site.pk}/", {"parent": child.pk}, format="json")
+    other_territory = api.patch(f"/api/v1/sites/{child.pk}/", {"parent": elsewhere.pk})
+
+    assert grandchild.status_code == 400
+    assert "parent" in grandchild.json()
+    assert other_territory.status_code == 400
+    site.refresh_from_db()
+    child.refresh_from_db()
+    assert (site.parent_id, child.parent_id) == (None, site.pk)
