@@ -153,7 +153,7 @@ def test_a_territory_refuses_a_siren_with_a_wrong_check_digit(db):
         territory.full_clean()
 
 
-@pytest.mark.parametrize("size", [3, 60])
+@pytest.mark.parametrize("size", [3, 300])
 def test_lists_cost_the_same_queries_whatever_their_size(
     client, api, django_assert_num_queries, territory_manager, site, size
 ):
