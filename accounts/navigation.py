@@ -32,6 +32,12 @@ NAVIGATION: tuple[NavItem, ...] = (
         "site_list",
         frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY, Role.COURSE_NURSE}),
     ),
+    NavItem(
+        _("Volunteers"),
+        "volunteer_list",
+        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER}),
+    ),
+    NavItem(_("My volunteer profile"), "volunteer_profile", frozenset({Role.VOLUNTEER})),
     NavItem(_("API"), "swagger-ui"),
     NavItem(_("Administration"), "admin:index", staff_only=True),
 )

@@ -149,6 +149,9 @@ ACCOUNT_EMAIL_VERIFICATION = env.str(
     "ACCOUNT_EMAIL_VERIFICATION", default="optional" if DEBUG else "mandatory"
 )
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# A doctor who just created an account goes straight on to the (short) volunteer profile.
+ACCOUNT_SIGNUP_REDIRECT_URL = "volunteer_profile"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Relève] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 # Failed logins per IP and per account (shared by the login page and the API token endpoint).

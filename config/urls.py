@@ -15,6 +15,7 @@ from sites.views import staff as staff_views
 from vacations import api as vacations_api
 from vacations import calendar as calendar_views
 from volunteers import api as volunteers_api
+from volunteers import views as volunteers_views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("regions", sites_api.RegionViewSet, basename="region")
@@ -50,6 +51,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
+    path("", include(volunteers_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),
     path("calendar/site/<str:token>.ics", calendar_views.site_feed, name="site_calendar"),

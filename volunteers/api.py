@@ -11,7 +11,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.errors import translate_validation_errors
-from accounts.roles import MANAGER_ROLES
 from sites.models import Department, Territory
 from volunteers import services
 from volunteers.models import Availability, Commitment, Period, Volunteer
@@ -101,12 +100,13 @@ class VolunteerViewSet(
             .prefetch_related("preferred_territories", "commitments")
         )
 
-    def _is_manager(self) -> bool:
-        user = self.request.user
-        return user.is_authenticated and (user.is_superuser or user.has_role(*MANAGER_ROLES))
+    def _manages(self, volunteer: Volunteer) -> bool:
+        return Volunteer.objects.managed_by(self.request.user).filter(pk=volunteer.pk).exists()
 
     def get_serializer_class(self):
-        if self.action == "partial_update" and self._is_manager():
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request object
+            return VolunteerSerializer
+        if self.action == "partial_update" and self._manages(self.get_object()):
             return ManagerVolunteerSerializer
         return VolunteerSerializer
 
@@ -127,7 +127,7 @@ class VolunteerViewSet(
 
     def perform_update(self, serializer):
         volunteer = serializer.instance
-        if volunteer.user_id != self.request.user.pk and not self._is_manager():
+        if volunteer.user_id != self.request.user.pk and not self._manages(volunteer):
             raise PermissionDenied(_("You can only edit your own profile."))
         user_fields, fields = _split_user_fields(dict(serializer.validated_data))
         territories = fields.pop("preferred_territories", None)
@@ -157,7 +157,7 @@ class VolunteerViewSet(
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         volunteer = self.get_object()
-        if not self._is_manager():
+        if not self._manages(volunteer):
             raise PermissionDenied(_("Only a territory or ARS manager verifies volunteers."))
         body = VerifySerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -52,6 +52,24 @@ class VolunteerQuerySet(models.QuerySet):
             | Q(preferred_territories__in=staffed)
         ).distinct()
 
+    def managed_by(self, user) -> VolunteerQuerySet:
+        """Volunteers `user` verifies and manages: ARS, those of its region (home department
+        or a preferred territory there); territory managers, those who chose its territories.
+        Seeing a volunteer as site staff grants nothing here."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        regions = Membership.objects.filter(user=user, role=Role.ARS_MANAGER).values("region")
+        territories = Membership.objects.filter(user=user, role=Role.TERRITORY_MANAGER).values(
+            "territory"
+        )
+        return self.filter(
+            Q(home_department__region__in=regions)
+            | Q(preferred_territories__department__region__in=regions)
+            | Q(preferred_territories__in=territories)
+        ).distinct()
+
     def eligible(self, *, today=None) -> VolunteerQuerySet:
         """Bookable volunteers: verified, with a commitment still valid on `today`."""
         today = today or timezone.localdate()

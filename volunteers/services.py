@@ -149,6 +149,8 @@ def calendar_rotate(*, volunteer: Volunteer) -> Volunteer:
     """A new secret for the private calendar feed: the old URL stops working at once."""
     from volunteers.models import new_calendar_token
 
+    # Only the token column: saving the whole (maybe stale) object would also write a history
+    # record of fields nobody changed.
     volunteer.calendar_token = new_calendar_token()
-    volunteer.save(update_fields=["calendar_token"])
+    Volunteer.objects.filter(pk=volunteer.pk).update(calendar_token=volunteer.calendar_token)
     return volunteer

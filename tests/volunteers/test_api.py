@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from sites.models import Membership
+from tests.conftest import member
 from tests.factories import TerritoryFactory, UserFactory, VolunteerFactory
 from volunteers.models import Commitment, Volunteer
 
@@ -208,3 +209,33 @@ def test_an_ars_manager_sees_the_volunteers_of_its_region(api, ars_manager):
 
     assert from_loiret.pk in listed
     assert from_aveyron.pk not in listed
+
+
+def test_seeing_a_volunteer_as_site_staff_does_not_make_a_manager_of_you(api, site):
+    from tests.factories import HostSiteFactory
+
+    elsewhere = HostSiteFactory(territory=TerritoryFactory(department_id="36"))
+    user = member(Role.TERRITORY_MANAGER, territory=site.territory)
+    Membership.objects.create(user=user, role=Role.SECRETARY, site=elsewhere)
+    volunteer = VolunteerFactory(status="pending", home_department_id="12")
+    volunteer.preferred_territories.add(elsewhere.territory)
+    api.force_authenticate(user)
+
+    seen = api.get(f"/api/v1/volunteers/{volunteer.pk}/")
+    verify = api.post(f"/api/v1/volunteers/{volunteer.pk}/verify/", {"evidence": "vu"})
+
+    assert seen.status_code == 200
+    assert verify.status_code == 403
+    volunteer.refresh_from_db()
+    assert volunteer.status == "pending"
+
+
+def test_after_sign_up_a_doctor_lands_on_the_volunteer_profile(client, db):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "dr.neuf@example.fr", "password1": "un-mot-de-passe-solide",
+         "password2": "un-mot-de-passe-solide"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert response.url == "/volontaire/profil/"
