@@ -14,6 +14,7 @@ from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
 from vacations import api as vacations_api
 from vacations import calendar as calendar_views
+from vacations import views as vacations_views
 from volunteers import api as volunteers_api
 from volunteers import views as volunteers_views
 
@@ -51,6 +52,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
+    path("", include(vacations_views.urlpatterns)),
     path("", include(volunteers_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),

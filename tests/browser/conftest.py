@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -20,7 +21,19 @@ def browser():
     # to run beside it. Only for the browser tests, and undone after them.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     assert os.path.exists(CHROMIUM), "Debian's chromium is required: bash scripts/system-deps.sh"
+    # Playwright switches the thread's context: Django's connection objects are then new ones,
+    # without the serialized reference data that `serialized_rollback` restores between
+    # transactional tests (regions, departments, catalogues). Carry it over.
+    saved = {
+        alias: getattr(connections[alias], "_test_serialized_contents", None)
+        for alias in connections
+    }
     with sync_playwright() as playwright:
+        for alias, contents in saved.items():
+            if contents is not None and not hasattr(
+                connections[alias], "_test_serialized_contents"
+            ):
+                connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield browser
         browser.close()

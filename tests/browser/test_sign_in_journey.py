@@ -14,7 +14,7 @@ def test_a_secretary_signs_in_with_the_keyboard_and_sees_her_role_and_site(
     live_server, page, demo_world
 ):
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Courriel").fill("secretariat@demo.releve.fr")
+    page.get_by_label("E-mail").fill("secretariat@demo.releve.fr")
     page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
     page.keyboard.press("Enter")
 
@@ -40,4 +40,4 @@ def test_the_login_page_fits_a_phone_and_starts_with_skip_links(live_server, pho
 
     assert focused.strip() == "Contenu"
     assert not overflow
-    assert phone.get_by_label("Courriel").is_visible()
+    assert phone.get_by_label("E-mail").is_visible()
