@@ -34,5 +34,4 @@ lint: install
 
 ## Refresh the translation catalogues (needs GNU gettext); the compiled .mo files are committed.
 messages: install
-	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l en --no-location --ignore=.venv --ignore=var
-	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
+	bash scripts/messages.sh

@@ -38,11 +38,11 @@ NAVIGATION: tuple[NavItem, ...] = (
         frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER}),
     ),
     NavItem(_("My volunteer profile"), "volunteer_profile", frozenset({Role.VOLUNTEER})),
-    NavItem(_("API"), "swagger-ui"),
-    NavItem(_("Administration"), "admin:index", staff_only=True),
     NavItem(_("My planning"), "my_planning", frozenset({Role.VOLUNTEER})),
     NavItem(_("Open days"), "open_days", frozenset({Role.VOLUNTEER})),
     NavItem(_("Coverage"), "coverage", frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER})),
+    NavItem(_("API"), "swagger-ui"),
+    NavItem(_("Administration"), "admin:index", staff_only=True),
 )
 
 

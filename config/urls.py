@@ -50,9 +50,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Vacations first: its public site page (with the upcoming days) overrides the catalogue's.
+    path("", include(vacations_views.urlpatterns)),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
-    path("", include(vacations_views.urlpatterns)),
     path("", include(volunteers_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),

@@ -103,6 +103,12 @@ class VolunteerFactory(factory.django.DjangoModelFactory):
     status = "verified"
 
     @factory.post_generation
+    def territories(obj, create, extracted, **kwargs):
+        """`territories=[...]`: the volunteer's preferred territories (what staff see)."""
+        if create and extracted:
+            obj.preferred_territories.set(extracted)
+
+    @factory.post_generation
     def committed(obj, create, extracted, **kwargs):
         from django.utils import timezone
 

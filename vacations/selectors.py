@@ -142,8 +142,9 @@ def covering_periods(period: str) -> list[str]:
     return [Period.DAY] if period == Period.DAY else [Period.DAY, period]
 
 
-def booking_candidates(vacation: Vacation, *, today: Date) -> QuerySet[Volunteer]:
-    """Bookable volunteers for `vacation`, those who said they are free then (and there) first.
+def booking_candidates(vacation: Vacation, *, user, today: Date) -> QuerySet[Volunteer]:
+    """Bookable volunteers for `vacation` among those `user` may see (for site staff: who chose
+    the site's territory), those who said they are free then (and there) first.
 
     Each comes annotated with `available` (an availability covers the day's date and period,
     in the site's territory when the volunteer named territories) and `days_taken` (days
@@ -169,6 +170,7 @@ def booking_candidates(vacation: Vacation, *, today: Date) -> QuerySet[Volunteer
     )
     return (
         Volunteer.objects.eligible(today=today)
+        .filter(pk__in=Volunteer.objects.visible_to(user).values("pk"))
         .select_related("user", "home_department")
         .annotate(
             available=Exists(available),

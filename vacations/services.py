@@ -236,6 +236,8 @@ def vacation_book(
     *, vacation: Vacation, volunteer: Volunteer, by, now: datetime | None = None
 ) -> Vacation:
     """Site staff book a volunteer on an open day, or confirm the volunteer's request."""
+    if volunteer is None:
+        raise ValidationError({"volunteer": [_("Choose the volunteer to book.")]})
     now = now or timezone.now()
     volunteer = _lock_volunteer(volunteer)
     vacation = _lock_vacation(vacation)

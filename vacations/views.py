@@ -31,6 +31,7 @@ from accounts.errors import DomainError
 from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES, Role
 from sites.access import get_site_for
 from sites.models import HostSite
+from sites.views.catalogue import detail_context
 from vacations import selectors, services
 from vacations.forms import (
     BookForm,
@@ -398,7 +399,7 @@ def vacation_book_page(request: HttpRequest, pk: int) -> HttpResponse:
     candidates = None
     if vacation.status == Status.OPEN:
         candidates = Paginator(
-            selectors.booking_candidates(vacation, today=today), PAGE_SIZE
+            selectors.booking_candidates(vacation, user=request.user, today=today), PAGE_SIZE
         ).get_page(request.GET.get("page"))
     context = {
         "vacation": vacation,
@@ -516,7 +517,18 @@ def coverage(request: HttpRequest) -> HttpResponse:
     return render(request, "vacations/coverage.html", context)
 
 
+@require_safe
+def public_site(request: HttpRequest, pk: int) -> HttpResponse:
+    """The catalogue's page of a site, plus the upcoming days when a doctor is there (so that
+    patients learn of the offer; never a name)."""
+    context = detail_context(request, pk)
+    context["presence"] = selectors.upcoming_presence(context["site"], today=timezone.localdate())
+    return render(request, "vacations/public_site.html", context)
+
+
 urlpatterns = [
+    # Same path as sites' `catalogue_detail`, listed first by config: this one answers.
+    path("lieux/<int:pk>/", public_site, name="public_site"),
     path("sites/<int:site_pk>/planning/", site_planning, name="site_planning"),
     path("jours/<int:pk>/", vacation_detail, name="vacation_detail"),
     path("jours/<int:pk>/reserver/", vacation_book_page, name="vacation_book_page"),

@@ -122,10 +122,15 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "sites/catalogue/list.html", {"form": form, "page_obj": page})
 
 
+def detail_context(request: HttpRequest, pk: int) -> dict:
+    """What the site's page shows (404 unless public or in the caller's scope); higher apps
+    reuse it to add their part (the vacations app adds the upcoming days)."""
+    return sheet_context(_visible_site(request, pk))
+
+
 @require_safe
 def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _visible_site(request, pk)
-    return render(request, "sites/catalogue/detail.html", sheet_context(site))
+    return render(request, "sites/catalogue/detail.html", detail_context(request, pk))
 
 
 @require_safe

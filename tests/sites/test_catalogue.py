@@ -351,8 +351,9 @@ def test_it_shows_a_sheet_in_constant_queries(client, django_assert_num_queries,
         ],
     )
 
-    # site (with sheet, places, parent, readiness counts), contacts, equipment, readiness
-    with django_assert_num_queries(4):
+    # site (with sheet, places, parent, readiness counts), contacts, equipment, readiness, and
+    # the upcoming days with a doctor (added by the vacations app)
+    with django_assert_num_queries(5):
         response = client.get(reverse("catalogue_detail", args=[site.pk]))
 
     assert response.status_code == 200

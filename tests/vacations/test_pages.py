@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from sites.models import HostSite, InfoSheet
@@ -322,20 +323,22 @@ class TestBookingPage:
         self, client, secretary, site
     ):
         day = open_day(site, date(2027, 3, 9), "am")
-        busy = VolunteerFactory(user__last_name="Aubert")
+        here = [site.territory]
+        busy = VolunteerFactory(user__last_name="Aubert", territories=here)
         elsewhere = make_public_site()
         taken = open_day(elsewhere, date(2027, 3, 3), "pm")
         services.vacation_book(vacation=taken, volunteer=busy, by=secretary)
-        free_here = VolunteerFactory(user__last_name="Zola")
+        free_here = VolunteerFactory(user__last_name="Zola", territories=here)
         availability_declare(
             volunteer=free_here, date=date(2027, 3, 9), territories=[site.territory]
         )
-        free_elsewhere = VolunteerFactory(user__last_name="Bernard")
+        free_elsewhere = VolunteerFactory(user__last_name="Bernard", territories=here)
+        VolunteerFactory(user__last_name="Arnaud")  # never chose this territory: not listed
         availability_declare(
             volunteer=free_elsewhere, date=date(2027, 3, 9), territories=[TerritoryFactory()]
         )
-        pending = VolunteerFactory(status="pending")
-        uncommitted = VolunteerFactory(committed=False)
+        pending = VolunteerFactory(status="pending", territories=here)
+        uncommitted = VolunteerFactory(committed=False, territories=here)
         client.force_login(secretary)
 
         response = client.get(reverse("vacation_book_page", args=[day.pk]))
@@ -366,7 +369,7 @@ class TestBookingPage:
         )
 
     def test_a_volunteer_over_quota_is_refused_with_the_reason(self, client, secretary, site):
-        full = VolunteerFactory()
+        full = VolunteerFactory(territories=[site.territory])
         other_site = make_public_site(rooms=2)
         for day in (date(2027, 3, 3), date(2027, 3, 4)):
             services.vacation_book(vacation=open_day(other_site, day), volunteer=full, by=secretary)
@@ -416,7 +419,7 @@ class TestBookingPage:
         self, client, django_assert_num_queries, secretary, site, size
     ):
         day = open_day(site, date(2027, 3, 9))
-        VolunteerFactory.create_batch(size)
+        VolunteerFactory.create_batch(size, territories=[site.territory])
         client.force_login(secretary)
 
         # session, user, day, roles on the site, volunteer profile, count, page, memberships
@@ -804,3 +807,21 @@ def test_volunteers_and_managers_find_their_planning_pages_in_the_menu(
     assert reverse("coverage") not in menu(volunteer.user)
     assert reverse("coverage") in menu(territory_manager)
     assert reverse("my_planning") not in menu(territory_manager)
+
+
+def test_the_public_site_page_lists_upcoming_days_with_a_doctor_but_no_name(client, db):
+    site = make_public_site()
+    volunteer = VolunteerFactory()
+    today = timezone.localdate()
+    open_day(site, today + timedelta(days=3), "am", status="booked", volunteer=volunteer)
+    open_day(site, today + timedelta(days=4))  # open: nobody expected yet
+    open_day(site, today - timedelta(days=3), status="done", volunteer=volunteer)
+
+    page = client.get(reverse("catalogue_detail", args=[site.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="presence"' in html
+    assert f'data-date="{(today + timedelta(days=3)).isoformat()}"' in html
+    assert f'data-date="{(today + timedelta(days=4)).isoformat()}"' not in html
+    assert volunteer.user.last_name not in html
