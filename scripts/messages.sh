@@ -13,5 +13,5 @@ msgen "$en" | sed -e '0,/^#, fuzzy$/{/^#, fuzzy$/d}' \
 mv "$en.tmp" "$en"
 "${manage[@]}" compilemessages --ignore=.venv
 untranslated=$(msgattrib --untranslated locale/fr/LC_MESSAGES/django.po | grep -c '^msgid' || true)
-fuzzy=$(msgattrib --only-fuzzy locale/fr/LC_MESSAGES/django.po | grep -c '^msgid' || true)
+fuzzy=$(grep -c '^#, fuzzy' locale/fr/LC_MESSAGES/django.po || true)
 echo "French: ${untranslated} untranslated, ${fuzzy} fuzzy to review."

@@ -42,7 +42,7 @@ from vacations.forms import (
     OpenDaysForm,
     PreparationForm,
 )
-from vacations.models import DayPreparation, Vacation
+from vacations.models import DayPreparation, SiteCalendar, Vacation
 from vacations.statements import parse_month
 from volunteers.models import Volunteer
 
@@ -200,6 +200,12 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
         "today": today,
         "statuses": Status,
     }
+    if context["staff"]:
+        # The site's private feed: every day at the site, for the team's shared calendar.
+        feed, _created = SiteCalendar.objects.get_or_create(site=site)
+        context["calendar_url"] = request.build_absolute_uri(
+            reverse("site_calendar", kwargs={"token": feed.token})
+        )
     return render(request, "vacations/site_planning.html", context)
 
 

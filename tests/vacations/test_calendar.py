@@ -138,3 +138,16 @@ def test_the_feed_costs_the_same_queries_whatever_its_size(
 
     with django_assert_num_queries(5):
         client.get(f"/calendar/{volunteer.calendar_token}.ics")
+
+
+def test_site_staff_find_the_sites_feed_on_the_planning_page(client, site):
+    from accounts.roles import Role
+    from tests.conftest import member
+
+    client.force_login(member(Role.SECRETARY, site=site))
+
+    first = client.get(f"/sites/{site.pk}/planning/").context["calendar_url"]
+    again = client.get(f"/sites/{site.pk}/planning/").context["calendar_url"]
+
+    assert first == again
+    assert client.get(first.replace("http://testserver", "")).status_code == 200
