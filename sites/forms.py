@@ -6,16 +6,16 @@ service found is shown next to its field, like any other validation error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
+from accounts.forms import DsfrFormMixin, ServiceError
 from sites.models import (
     HostSite,
     InfoSheet,
@@ -26,75 +26,13 @@ from sites.models import (
 )
 from sites.models.sheets import PracticeMode
 
-ServiceError = ValidationError | DomainError
 
-# A value this many times longer than its field allows was not typed: we name the error but
-# don't echo megabytes back into the page.
-ECHO_LIMIT_FACTOR = 2
-
-_INPUT_CLASSES = {
-    forms.TextInput: "fr-input",
-    forms.NumberInput: "fr-input",
-    forms.EmailInput: "fr-input",
-    forms.Textarea: "fr-input",
-    forms.Select: "fr-select",
-}
+class DsfrForm(DsfrFormMixin, forms.Form):
+    pass
 
 
-def _style_widgets(fields: Iterable[forms.Field]) -> None:
-    """Give widgets the DSFR classes (checkboxes and radios get theirs from the template)."""
-    for field in fields:
-        widget = field.widget
-        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-            continue
-        css = next((c for kind, c in _INPUT_CLASSES.items() if isinstance(widget, kind)), None)
-        if css:
-            widget.attrs["class"] = css
-        if isinstance(widget, forms.Textarea):
-            widget.attrs.setdefault("rows", 4)
-
-
-class EchoLimitedBoundField(BoundField):
-    def value(self):
-        value = super().value()
-        limit = getattr(self.field, "max_length", None)
-        if isinstance(value, str) and limit and len(value) > limit * ECHO_LIMIT_FACTOR:
-            return value[:limit]
-        return value
-
-
-def add_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
-    """Show a service's refusal next to the field it names, or above the form."""
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
-class DsfrForm(forms.Form):
-    bound_field_class = EchoLimitedBoundField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _style_widgets(self.fields.values())
-
-    def add_service_error(self, exc: ServiceError) -> None:
-        add_service_error(self, exc)
-
-
-class DsfrModelForm(forms.ModelForm):
-    bound_field_class = EchoLimitedBoundField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _style_widgets(self.fields.values())
-
-    def add_service_error(self, exc: ServiceError) -> None:
-        add_service_error(self, exc)
+class DsfrModelForm(DsfrFormMixin, forms.ModelForm):
+    pass
 
 
 # --- Host sites ----------------------------------------------------------------------------
@@ -328,7 +266,7 @@ class ReadinessForm(DsfrForm):
                 max_length=SheetReadiness._meta.get_field("note").max_length,
                 initial=row.note,
             )
-        _style_widgets(self.fields.values())
+        self.style_widgets()
 
     def checklist(self) -> list[tuple[SheetReadiness, BoundField, BoundField]]:
         return [

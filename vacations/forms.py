@@ -19,7 +19,7 @@ from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.errors import DomainError
+from accounts.forms import DsfrFormMixin
 from sites.models import Territory
 from vacations.models import DayPreparation, Vacation
 from vacations.selectors import add_months, month_start
@@ -30,46 +30,9 @@ MONTHS_AHEAD = 12
 DATE_INPUT_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y")
 DATE_SEPARATORS = re.compile(r"[\s,;]+")
 
-_WIDGET_CLASSES: tuple[tuple[type[forms.Widget], str], ...] = (
-    (forms.Select, "fr-select"),
-    (forms.Textarea, "fr-input"),
-    (forms.TextInput, "fr-input"),
-    (forms.NumberInput, "fr-input"),
-    (forms.DateInput, "fr-input"),
-)
 
-
-class PlanningForm(forms.Form):
-    """DSFR classes on widgets, `aria-invalid` on fields in error, and service refusals."""
-
-    refusal_code: str | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
-                continue
-            css = next((c for kind, c in _WIDGET_CLASSES if isinstance(widget, kind)), None)
-            if css:
-                widget.attrs.setdefault("class", css)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        for name in self.errors:
-            if name in self.fields:
-                self.fields[name].widget.attrs["aria-invalid"] = "true"
-
-    def add_service_error(self, exc: DomainError | ValidationError) -> None:
-        """Show a service's refusal next to the field it names, or above the form."""
-        if isinstance(exc, DomainError):
-            self.refusal_code = exc.code
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        elif hasattr(exc, "error_dict"):
-            for name, errors in exc.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
+class PlanningForm(DsfrFormMixin, forms.Form):
+    """The planning pages' forms: DSFR widgets, described errors, service refusals."""
 
 
 def _parse_day(token: str) -> Date | None:

@@ -9,70 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import BoundField
 from django.forms.boundfield import BoundWidget
-from django.forms.widgets import Input
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.errors import DomainError
+from accounts.forms import DsfrFormMixin
 from sites.models import Department, Territory
 from volunteers.charter import CURRENT_VERSION
 from volunteers.models import Commitment, Period, Volunteer
 
-ServiceError = ValidationError | DomainError
 Choices = list[tuple[Any, Any]]
-
-_WIDGET_CLASSES: tuple[tuple[type[forms.Widget], str], ...] = (
-    (forms.Select, "fr-select"),  # before Input: a Select is not an Input, but be explicit
-    (forms.Textarea, "fr-input"),
-    (Input, "fr-input"),
-)
-
-
-class DsfrFormMixin:
-    """DSFR classes on widgets, errors tied to their field for screen readers, and a way to
-    take back a service's refusal as a form error."""
-
-    def _style_widgets(self) -> None:
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(
-                widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect
-            ):
-                continue  # the template gives checkboxes and radios their DSFR groups
-            css = next((c for kind, c in _WIDGET_CLASSES if isinstance(widget, kind)), None)
-            if css and not isinstance(widget, forms.HiddenInput):
-                widget.attrs["class"] = css
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self._describe_errors()
-
-    def _describe_errors(self) -> None:
-        for name in self.errors:
-            if name not in self.fields:
-                continue
-            bound = self[name]
-            described = [f"{bound.auto_id}_error"]
-            if self.fields[name].help_text:
-                described.insert(0, f"{bound.auto_id}_helptext")
-            self.fields[name].widget.attrs.update(
-                {"aria-invalid": "true", "aria-describedby": " ".join(described)}
-            )
-
-    def add_service_error(self, exc: ServiceError) -> None:
-        """Show a service's refusal next to the field it names, or above the form."""
-        if isinstance(exc, DomainError):
-            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
-        elif hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
-        self._describe_errors()
 
 
 # --- Territories, grouped by region --------------------------------------------------------
@@ -208,7 +156,6 @@ class VolunteerProfileForm(DsfrFormMixin, forms.ModelForm):
                 (department.code, str(department))
             )
         self.fields["home_department"].choices = [("", "---------"), *by_region.items()]
-        self._style_widgets()
 
     def clean_rpps(self) -> str:
         return "".join(self.cleaned_data["rpps"].split())
@@ -248,7 +195,6 @@ class CommitmentForm(DsfrFormMixin, forms.Form):
         if current is not None:  # a renewal starts from what was signed last time
             self.fields["channels"].initial = current.channels
             self.fields["response_hours"].initial = current.response_hours
-        self._style_widgets()
 
 
 class AvailabilityForm(DsfrFormMixin, forms.Form):
@@ -277,7 +223,6 @@ class AvailabilityForm(DsfrFormMixin, forms.Form):
         self.fields["territories"].initial = preferred
         # A hint for the browser's date picker; the service refuses past dates.
         self.fields["date"].widget.attrs["min"] = timezone.localdate().isoformat()
-        self._style_widgets()
 
     @property
     def territory_groups(self) -> list[OptionGroup]:
@@ -294,10 +239,6 @@ class VolunteerFilterForm(DsfrFormMixin, forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
-
 
 class VerifyForm(DsfrFormMixin, forms.Form):
     # Required for the page to say so; the service refuses blank evidence all the same.
@@ -311,10 +252,6 @@ class VerifyForm(DsfrFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._style_widgets()
-
 
 class MaxDaysForm(DsfrFormMixin, forms.Form):
     # Named like the model field, so that the service's error lands next to it.
@@ -326,4 +263,3 @@ class MaxDaysForm(DsfrFormMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["max_days_per_month"].widget.attrs["step"] = "0.5"
-        self._style_widgets()
