@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -75,9 +74,10 @@ class VerifySerializer(serializers.Serializer):
     evidence = serializers.CharField(max_length=2000)
 
 
-def _split_user_fields(data: dict) -> tuple[dict, dict]:
-    user_fields = data.pop("user", {})
-    return user_fields, data
+def _profile_fields(validated: dict) -> dict:
+    """The serializer nests the name under `user`; the services take it flat."""
+    data = dict(validated)
+    return {**data.pop("user", {}), **data}
 
 
 class VolunteerViewSet(
@@ -114,28 +114,20 @@ class VolunteerViewSet(
         return get_object_or_404(self.get_queryset(), user=self.request.user)
 
     def perform_create(self, serializer):
-        user_fields, fields = _split_user_fields(dict(serializer.validated_data))
+        fields = _profile_fields(serializer.validated_data)
         territories = fields.pop("preferred_territories", [])
-        user = self.request.user
-        with transaction.atomic(), translate_validation_errors():
-            for name, value in user_fields.items():
-                setattr(user, name, value)
-            user.save(update_fields=list(user_fields))
+        with translate_validation_errors():
             serializer.instance = services.volunteer_register(
-                user=user, preferred_territories=territories, **fields
+                user=self.request.user, preferred_territories=territories, **fields
             )
 
     def perform_update(self, serializer):
         volunteer = serializer.instance
         if volunteer.user_id != self.request.user.pk and not self._manages(volunteer):
             raise PermissionDenied(_("You can only edit your own profile."))
-        user_fields, fields = _split_user_fields(dict(serializer.validated_data))
+        fields = _profile_fields(serializer.validated_data)
         territories = fields.pop("preferred_territories", None)
-        with transaction.atomic(), translate_validation_errors():
-            for name, value in user_fields.items():
-                setattr(volunteer.user, name, value)
-            if user_fields:
-                volunteer.user.save(update_fields=list(user_fields))
+        with translate_validation_errors():
             serializer.instance = services.volunteer_update(
                 volunteer=volunteer,
                 by=self.request.user,

@@ -31,6 +31,23 @@ def _save(instance, *, by) -> None:
     instance.save()
 
 
+NAME_FIELDS = ("first_name", "last_name")
+
+
+def _set_name(user, names: dict[str, str]) -> None:
+    """The doctor's name lives on the user: written in the same transaction as the profile."""
+    names = {key: value.strip() for key, value in names.items() if value is not None}
+    if not names:
+        return
+    for key, value in names.items():
+        setattr(user, key, value)
+    user.save(update_fields=list(names))
+
+
+def _pop_names(fields: dict[str, Any]) -> dict[str, str]:
+    return {key: fields.pop(key) for key in NAME_FIELDS if key in fields}
+
+
 @transaction.atomic
 def volunteer_register(
     *, user, preferred_territories: Iterable[Territory] = (), **fields: Any
@@ -38,11 +55,13 @@ def volunteer_register(
     """A signed-in doctor creates its own profile (pending until a manager verifies it)."""
     if Volunteer.objects.filter(user=user).exists():
         raise ValidationError({"rpps": [_("You already have a volunteer profile.")]})
+    names = _pop_names(fields)
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
     volunteer = Volunteer(user=user, **fields)
     _save(volunteer, by=user)
+    _set_name(user, names)
     volunteer.preferred_territories.set(preferred_territories)
     Membership.objects.get_or_create(user=user, role=Role.VOLUNTEER)
     return volunteer
@@ -52,6 +71,7 @@ def volunteer_register(
 def volunteer_update(
     *, volunteer: Volunteer, by, preferred_territories=None, **fields: Any
 ) -> Volunteer:
+    names = _pop_names(fields)
     unknown = set(fields) - PROFILE_FIELDS - {"max_days_per_month"}
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
@@ -59,6 +79,7 @@ def volunteer_update(
     for name, value in fields.items():
         setattr(volunteer, name, value)
     _save(volunteer, by=by)
+    _set_name(volunteer.user, names)
     if preferred_territories is not None:
         volunteer.preferred_territories.set(preferred_territories)
     return volunteer

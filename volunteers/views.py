@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import (
     Case,
     F,
@@ -135,10 +134,13 @@ def charter_html(version: str = CURRENT_VERSION) -> SafeString:
 # --- A doctor's own pages -------------------------------------------------------------------
 
 
-@transaction.atomic
 def _save_profile(request: HttpRequest, volunteer: Volunteer | None, form) -> Volunteer:
     """Register or update the profile, and the user's name with it (all or nothing)."""
-    fields = form.profile_fields()
+    fields = {
+        **form.profile_fields(),
+        "first_name": form.cleaned_data["first_name"],
+        "last_name": form.cleaned_data["last_name"],
+    }
     territories = form.cleaned_data["preferred_territories"]
     if volunteer is None:
         volunteer = services.volunteer_register(
@@ -148,11 +150,6 @@ def _save_profile(request: HttpRequest, volunteer: Volunteer | None, form) -> Vo
         volunteer = services.volunteer_update(
             volunteer=volunteer, by=request.user, preferred_territories=territories, **fields
         )
-    # After the service: if it refuses, the user's name is left as it was, in memory too.
-    user = request.user
-    user.first_name = form.cleaned_data["first_name"]
-    user.last_name = form.cleaned_data["last_name"]
-    user.save(update_fields=["first_name", "last_name"])
     return volunteer
 
 
