@@ -16,6 +16,7 @@ from sites.models import HostSite
 from sites.pdf import render_pdf
 from vacations import services
 from vacations.models import Vacation
+from vacations.selectors import bookable_by
 from vacations.statements import monthly_statement, parse_month
 from volunteers.models import Period, Volunteer
 
@@ -58,7 +59,8 @@ class VacationSerializer(serializers.ModelSerializer):
 
 
 class BookSerializer(serializers.Serializer):
-    volunteer = serializers.PrimaryKeyRelatedField(queryset=Volunteer.objects.all())
+    # The view narrows it to the volunteers the caller may name (`selectors.bookable_by`).
+    volunteer = serializers.PrimaryKeyRelatedField(queryset=Volunteer.objects.none())
 
 
 class CancelSerializer(serializers.Serializer):
@@ -150,6 +152,7 @@ class VacationViewSet(
     def book(self, request, pk=None):
         vacation = self._staff_vacation()
         body = BookSerializer(data=request.data)
+        body.fields["volunteer"].queryset = bookable_by(request.user, vacation)
         body.is_valid(raise_exception=True)
         return self._answer(
             services.vacation_book(

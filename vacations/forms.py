@@ -127,8 +127,13 @@ class OpenDaysForm(PlanningForm):
 
 
 class BookForm(PlanningForm):
-    # Any volunteer: `vacation_book` refuses one who cannot be booked, and says why.
-    volunteer = forms.ModelChoiceField(queryset=Volunteer.objects.all(), widget=forms.HiddenInput)
+    # Among those the secretary may name (`selectors.bookable_by`); `vacation_book` refuses
+    # one who cannot be booked, and says why.
+    volunteer = forms.ModelChoiceField(queryset=Volunteer.objects.none(), widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, volunteers: QuerySet[Volunteer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].queryset = volunteers
 
 
 class CancelForm(PlanningForm):

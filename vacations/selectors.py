@@ -142,6 +142,14 @@ def covering_periods(period: str) -> list[str]:
     return [Period.DAY] if period == Period.DAY else [Period.DAY, period]
 
 
+def bookable_by(user, vacation: Vacation) -> QuerySet[Volunteer]:
+    """Whom `user` may name to book `vacation`: the volunteers it sees (for site staff, those
+    who chose the site's territory), and whoever requested this very day."""
+    return Volunteer.objects.filter(
+        Q(pk__in=Volunteer.objects.visible_to(user).values("pk")) | Q(pk=vacation.volunteer_id)
+    )
+
+
 def booking_candidates(vacation: Vacation, *, user, today: Date) -> QuerySet[Volunteer]:
     """Bookable volunteers for `vacation` among those `user` may see (for site staff: who chose
     the site's territory), those who said they are free then (and there) first.

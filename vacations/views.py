@@ -391,7 +391,10 @@ def vacation_book_page(request: HttpRequest, pk: int) -> HttpResponse:
     vacation = _vacation_for(request, pk)
     _staff_rights(request, vacation)
     today = _today()
-    form = BookForm(request.POST if request.method == "POST" else None)
+    form = BookForm(
+        request.POST if request.method == "POST" else None,
+        volunteers=selectors.bookable_by(request.user, vacation),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.vacation_book(

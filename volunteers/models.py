@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -36,7 +36,8 @@ def new_calendar_token() -> str:
 class VolunteerQuerySet(models.QuerySet):
     def visible_to(self, user) -> VolunteerQuerySet:
         """A volunteer sees itself; ARS managers the volunteers of their region (home or
-        preferred); territory managers and site staff those who chose their territories."""
+        preferred); territory managers and site staff those who chose their territories, and
+        site staff also those who chose none (ready to go anywhere)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -50,7 +51,15 @@ class VolunteerQuerySet(models.QuerySet):
             | Q(preferred_territories__department__region__in=regions)
             | Q(preferred_territories__in=managed)
             | Q(preferred_territories__in=staffed)
+            | (Q(preferred_territories__isnull=True) & Q(pk__in=self._if_staff(user)))
         ).distinct()
+
+    def _if_staff(self, user):
+        """Every volunteer's pk when `user` works at a site, else none (as a subquery)."""
+        works_at_a_site = Membership.objects.filter(
+            user=user, role__in=[Role.SECRETARY, Role.COURSE_NURSE]
+        )
+        return self.model.objects.filter(Exists(works_at_a_site)).values("pk")
 
     def managed_by(self, user) -> VolunteerQuerySet:
         """Volunteers `user` verifies and manages: ARS, those of its region (home department

@@ -334,7 +334,8 @@ class TestBookingPage:
             volunteer=free_here, date=date(2027, 3, 9), territories=[site.territory]
         )
         free_elsewhere = VolunteerFactory(user__last_name="Bernard", territories=here)
-        VolunteerFactory(user__last_name="Arnaud")  # never chose this territory: not listed
+        # Chose another territory only: not listed.
+        VolunteerFactory(user__last_name="Arnaud", territories=[TerritoryFactory()])
         availability_declare(
             volunteer=free_elsewhere, date=date(2027, 3, 9), territories=[TerritoryFactory()]
         )

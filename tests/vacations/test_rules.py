@@ -363,3 +363,21 @@ def test_slots_keep_their_meaning_on_the_dst_change():
     assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
     assert noon.hour == 12
     assert noon.utcoffset() == timedelta(hours=2)
+
+
+def test_staff_name_only_volunteers_they_see_or_the_one_who_asked(api, staff, site):
+    from tests.factories import TerritoryFactory
+
+    elsewhere = VolunteerFactory(territories=[TerritoryFactory(department_id="12")])
+    day = open_day(site, date(2027, 3, 9))
+    asked = open_day(site, date(2027, 3, 10))
+    services.vacation_request(vacation=asked, volunteer=elsewhere)
+
+    hidden = act(staff, day, "book", volunteer=elsewhere.pk)
+    confirmed = act(staff, asked, "book", volunteer=elsewhere.pk)
+
+    assert hidden.status_code == 400
+    assert "volunteer" in hidden.json()
+    assert confirmed.json()["status"] == "booked"
+    day.refresh_from_db()
+    assert day.status == "open"

@@ -120,10 +120,10 @@ def test_a_manager_verifies_a_volunteer_and_the_evidence_is_kept(api, territory_
 
 
 def test_scope_of_volunteer_profiles(api, secretary, territory_manager, site):
-    chose_us = VolunteerFactory()
-    chose_us.preferred_territories.add(site.territory)
-    elsewhere = VolunteerFactory()
-    other = VolunteerFactory()
+    chose_us = VolunteerFactory(territories=[site.territory])
+    elsewhere = VolunteerFactory(territories=[TerritoryFactory(department_id="12")])
+    other = VolunteerFactory(territories=[TerritoryFactory(department_id="12")])
+    anywhere = VolunteerFactory()  # chose no territory: ready to go anywhere
     api.force_authenticate(secretary)
 
     listed = {v["id"] for v in api.get("/api/v1/volunteers/").json()["results"]}
@@ -132,7 +132,7 @@ def test_scope_of_volunteer_profiles(api, secretary, territory_manager, site):
     foreign = api.get(f"/api/v1/volunteers/{elsewhere.pk}/")
     edit_foreign = api.patch(f"/api/v1/volunteers/{elsewhere.pk}/", {"software": "X"})
 
-    assert listed == {chose_us.pk}
+    assert listed == {chose_us.pk, anywhere.pk}
     assert verify.status_code == 403
     assert foreign.status_code == 404
     assert edit_foreign.status_code == 404
