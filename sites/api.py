@@ -116,6 +116,26 @@ class InfoSheetSerializer(serializers.ModelSerializer):
     def validate_practice_modes(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))  # keep the order, drop repeats
 
+    # On PATCH, DRF makes the entries' fields optional too; an entry must still say which item
+    # it is and what it sets.
+    def validate_equipment(self, entries: list[dict]) -> list[dict]:
+        return _complete_entries(entries, ("available",))
+
+    def validate_readiness(self, entries: list[dict]) -> list[dict]:
+        return _complete_entries(entries, ("status",))
+
+
+def _complete_entries(entries: list[dict], required: tuple[str, ...]) -> list[dict]:
+    for entry in entries:
+        missing = [name for name in required if name not in entry]
+        if "code" not in entry.get("item", {}):
+            missing.insert(0, "code")
+        if missing:
+            raise serializers.ValidationError(
+                _("Each entry needs: %(fields)s.") % {"fields": ", ".join(missing)}
+            )
+    return entries
+
 
 class ReadinessSummarySerializer(serializers.Serializer):
     mandatory_ok = serializers.IntegerField(source="readiness_mandatory_ok")
