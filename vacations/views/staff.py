@@ -1,0 +1,322 @@
+"""A site's month, a day and its actions, and booking a volunteer: the site staff's pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.errors import DomainError
+from accounts.roles import SITE_STAFF_ROLES, Role
+from sites.access import get_site_for
+from vacations import selectors, services
+from vacations.forms import (
+    BookForm,
+    CancelForm,
+    CompleteForm,
+    OpenDaysForm,
+    PreparationForm,
+)
+from vacations.models import DayPreparation, SiteCalendar, Vacation
+from vacations.statements import parse_month
+from vacations.views.common import (
+    CANCELLABLE,
+    PAGE_SIZE,
+    DayRights,
+    Status,
+    act,
+    day_rights,
+    local_today,
+    next_url,
+    planning_url,
+    site_roles,
+    staff_rights,
+    vacation_for,
+)
+
+# --- A site's month -------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
+    """The site's month (Monday first) and the requests to confirm; the secretary opens days.
+
+    POST opens the days of the form, all or none, and comes back to the month of the first one.
+    """
+    site = get_site_for(request.user, site_pk, write=True)
+    today = local_today()
+    try:
+        month = parse_month(request.GET["mois"])
+    except (KeyError, ValueError):
+        month = selectors.month_start(today)
+    roles = site_roles(request.user, site)
+    opens = Role.SECRETARY in roles
+    form = None
+    if opens:
+        initial_month = max(month, selectors.month_start(today))
+        form = OpenDaysForm(
+            request.POST if request.method == "POST" else None,
+            today=today,
+            initial={"month": f"{initial_month:%Y-%m}"},
+        )
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                opened = services.vacations_open(
+                    site=site,
+                    dates=form.cleaned_data["dates"],
+                    period=form.cleaned_data["period"],
+                    by=request.user,
+                    today=today,
+                )
+            except (DomainError, ValidationError) as exc:
+                form.add_service_error(exc)
+            else:
+                count = len(opened)
+                messages.success(
+                    request,
+                    ngettext("%(count)s day opened.", "%(count)s days opened.", count)
+                    % {"count": count},
+                )
+                return redirect(planning_url(site, selectors.month_start(opened[0].date)))
+    requests = Paginator(
+        selectors.requests_to_confirm(request.user, site, today=today), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    context = {
+        "site": site,
+        "calendar": selectors.site_month(request.user, site, month, today=today),
+        "requests_page": requests,
+        "form": form,
+        "staff": bool(roles & SITE_STAFF_ROLES),
+        "today": today,
+        "statuses": Status,
+    }
+    if context["staff"]:
+        # The site's private feed: every day at the site, for the team's shared calendar.
+        feed, _created = SiteCalendar.objects.get_or_create(site=site)
+        context["calendar_url"] = request.build_absolute_uri(
+            reverse("site_calendar", kwargs={"token": feed.token})
+        )
+    return render(request, "vacations/site_planning.html", context)
+
+
+# --- A day ----------------------------------------------------------------------------------
+
+
+def _render_day(
+    request: HttpRequest,
+    vacation: Vacation,
+    rights: DayRights,
+    **forms: Any,
+) -> HttpResponse:
+    today = local_today()
+    preparation = getattr(vacation, "preparation", None)
+    if vacation.status == Status.BOOKED and rights.prepares and "preparation_form" not in forms:
+        initial = {name: getattr(preparation, name, False) for name in services.PREPARATION_FIELDS}
+        forms["preparation_form"] = PreparationForm(initial=initial)
+    context = {
+        "vacation": vacation,
+        "site": vacation.site,
+        "rights": rights,
+        "preparation": preparation,
+        "preparation_checks": _checks(preparation),
+        "cancel_form": forms.get("cancel_form") or CancelForm(),
+        "complete_form": forms.get("complete_form") or CompleteForm(),
+        "preparation_form": forms.get("preparation_form"),
+        # What to offer; the services decide again on submit.
+        # A refused form is shown again, whatever the day's state now.
+        "can_cancel": "cancel_form" in forms or (rights.staff and vacation.status in CANCELLABLE),
+        "can_close": "complete_form" in forms
+        or (rights.prepares and vacation.status == Status.BOOKED and vacation.date <= today),
+        "can_withdraw": rights.own
+        and vacation.status in (Status.REQUESTED, Status.BOOKED)
+        and vacation.date >= today,
+        "can_request": rights.volunteer is not None
+        and not rights.staff
+        and vacation.status == Status.OPEN,
+        "today": today,
+        "statuses": Status,
+    }
+    return render(request, "vacations/vacation_detail.html", context)
+
+
+def _checks(preparation: DayPreparation | None) -> list[tuple[str, bool]]:
+    fields = services.PREPARATION_FIELDS
+    return [
+        (DayPreparation._meta.get_field(name).verbose_name, bool(getattr(preparation, name, False)))
+        for name in fields
+    ]
+
+
+@login_required
+@require_safe
+def vacation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A day: its status, who comes, its preparation checklist, and the actions allowed."""
+    vacation = vacation_for(request, pk)
+    return _render_day(request, vacation, day_rights(request, vacation))
+
+
+def _day_url(vacation: Vacation) -> str:
+    return reverse("vacation_detail", args=[vacation.pk])
+
+
+@login_required
+@require_POST
+def vacation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff confirm a volunteer's request: the day is booked for that volunteer."""
+    vacation = vacation_for(request, pk)
+    staff_rights(request, vacation)
+    if vacation.status != Status.REQUESTED:
+        messages.error(request, gettext("This day has no request to confirm."))
+    else:
+        act(
+            request,
+            lambda: services.vacation_book(
+                vacation=vacation, volunteer=vacation.volunteer, by=request.user
+            ),
+            done=gettext("The day is booked: the volunteer is told."),
+        )
+    return redirect(next_url(request, _day_url(vacation)))
+
+
+@login_required
+@require_POST
+def vacation_decline_page(request: HttpRequest, pk: int) -> HttpResponse:
+    vacation = vacation_for(request, pk)
+    staff_rights(request, vacation)
+    act(
+        request,
+        lambda: services.vacation_decline(vacation=vacation, by=request.user),
+        done=gettext("The request is declined: the day is open again."),
+    )
+    return redirect(next_url(request, _day_url(vacation)))
+
+
+@login_required
+@require_POST
+def vacation_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
+    vacation = vacation_for(request, pk)
+    rights = staff_rights(request, vacation)
+    form = CancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.vacation_cancel(
+                vacation=vacation, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except (DomainError, ValidationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("The day is cancelled."))
+            return redirect(_day_url(vacation))
+    return _render_day(request, vacation, rights, cancel_form=form)
+
+
+@login_required
+@require_POST
+def vacation_complete_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The day took place (site staff, or its volunteer): consultations given."""
+    vacation = vacation_for(request, pk)
+    rights = day_rights(request, vacation)
+    if not (rights.staff or rights.own):
+        raise PermissionDenied
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.vacation_complete(
+                vacation=vacation,
+                by=request.user,
+                consultations_count=form.cleaned_data["consultations_count"],
+            )
+        except (DomainError, ValidationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("The day is recorded as done."))
+            default = reverse("my_planning") if rights.own else _day_url(vacation)
+            return redirect(next_url(request, default))
+    return _render_day(request, vacation, rights, complete_form=form)
+
+
+@login_required
+@require_POST
+def vacation_no_show_page(request: HttpRequest, pk: int) -> HttpResponse:
+    vacation = vacation_for(request, pk)
+    staff_rights(request, vacation)
+    act(
+        request,
+        lambda: services.vacation_no_show(vacation=vacation, by=request.user),
+        done=gettext("The volunteer's absence is recorded."),
+    )
+    return redirect(_day_url(vacation))
+
+
+@login_required
+@require_POST
+def vacation_preparation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick the checklist of a booked day (site staff or the day's volunteer)."""
+    vacation = vacation_for(request, pk)
+    rights = day_rights(request, vacation)
+    if not rights.prepares:
+        raise PermissionDenied
+    form = PreparationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.preparation_update(vacation=vacation, by=request.user, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("The preparation checklist is saved."))
+            return redirect(next_url(request, _day_url(vacation)))
+    return _render_day(request, vacation, rights, preparation_form=form)
+
+
+# --- Booking a volunteer on an open day -----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def vacation_book_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Eligible volunteers for an open day, those available then first; Book → `vacation_book`.
+
+    A refusal (quota, overlap, eligibility…) shows the list again with the reason.
+    """
+    vacation = vacation_for(request, pk)
+    staff_rights(request, vacation)
+    today = local_today()
+    form = BookForm(
+        request.POST if request.method == "POST" else None,
+        volunteers=selectors.bookable_by(request.user, vacation),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vacation_book(
+                vacation=vacation, volunteer=form.cleaned_data["volunteer"], by=request.user
+            )
+        except (DomainError, ValidationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("The day is booked: the volunteer is told."))
+            return redirect(planning_url(vacation.site, selectors.month_start(vacation.date)))
+    candidates = None
+    if vacation.status == Status.OPEN:
+        candidates = Paginator(
+            selectors.booking_candidates(vacation, user=request.user, today=today), PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+    context = {
+        "vacation": vacation,
+        "site": vacation.site,
+        "form": form,
+        "page_obj": candidates,
+        "statuses": Status,
+    }
+    return render(request, "vacations/book.html", context)

@@ -1,0 +1,108 @@
+"""A volunteer's side: requesting and withdrawing, my planning, the open days; and the
+public site page with its upcoming days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST, require_safe
+
+from sites.views.catalogue import detail_context
+from vacations import selectors, services
+from vacations.forms import (
+    OpenDaysFilterForm,
+)
+from vacations.views.common import (
+    PAGE_SIZE,
+    Status,
+    act,
+    local_today,
+    my_profile,
+    next_url,
+    vacation_for,
+)
+
+# --- A volunteer's side ---------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def vacation_request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A volunteer asks for an open day; then its planning, or back to the search with why not."""
+    vacation = vacation_for(request, pk)
+    volunteer = my_profile(request)
+    if volunteer is None:
+        raise PermissionDenied
+    requested = act(
+        request,
+        lambda: services.vacation_request(vacation=vacation, volunteer=volunteer),
+        done=gettext("Your request is sent: the site will confirm it."),
+    )
+    if requested:
+        return redirect("my_planning")
+    return redirect(next_url(request, reverse("open_days")))
+
+
+@login_required
+@require_POST
+def vacation_withdraw_page(request: HttpRequest, pk: int) -> HttpResponse:
+    vacation = vacation_for(request, pk)
+    volunteer = my_profile(request)
+    if volunteer is None or vacation.volunteer_id != volunteer.pk:
+        raise PermissionDenied
+    act(
+        request,
+        lambda: services.vacation_withdraw(vacation=vacation, volunteer=volunteer),
+        done=gettext("You withdrew from this day: it is open again for others."),
+    )
+    return redirect(next_url(request, reverse("my_planning")))
+
+
+@login_required
+@require_safe
+def my_planning(request: HttpRequest) -> HttpResponse:
+    """A volunteer's days: coming up, waiting for an answer, to close, and past ones."""
+    volunteer = my_profile(request)
+    context: dict[str, Any] = {"volunteer": volunteer, "today": local_today(), "statuses": Status}
+    if volunteer is not None:
+        context["planning"] = selectors.my_planning(
+            request.user, volunteer, today=context["today"], page=request.GET.get("page")
+        )
+        context["calendar_url"] = request.build_absolute_uri(
+            reverse("volunteer_calendar", kwargs={"token": volunteer.calendar_token})
+        )
+    return render(request, "vacations/my_planning.html", context)
+
+
+@login_required
+@require_safe
+def open_days(request: HttpRequest) -> HttpResponse:
+    """Open days at public sites, from today on, filtered; a volunteer requests one here."""
+    today = local_today()
+    form = OpenDaysFilterForm(request.GET or None, territories=selectors.offered_territories())
+    days = form.filter(selectors.open_days(request.user, today=today))
+    page = Paginator(days, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page_obj": page,
+        "volunteer": my_profile(request),
+        "here": request.get_full_path(),
+    }
+    return render(request, "vacations/open_days.html", context)
+
+
+@require_safe
+def public_site(request: HttpRequest, pk: int) -> HttpResponse:
+    """The catalogue's page of a site, plus the upcoming days when a doctor is there (so that
+    patients learn of the offer; never a name)."""
+    context = detail_context(request, pk)
+    context["presence"] = selectors.upcoming_presence(context["site"], today=timezone.localdate())
+    return render(request, "vacations/public_site.html", context)
