@@ -9,8 +9,6 @@ def shell(request):
     user = getattr(request, "user", None)
     role_labels: list[str] = []
     if user is not None and user.is_authenticated:
-        # One query for the header and the navigation alike.
-        roles = sorted(set(user.memberships.values_list("role", flat=True)))
-        user._role_codes = set(roles)
-        role_labels = [str(Role(role).label) for role in roles]
+        # One query for the header and the navigation alike (none if the MFA check ran it).
+        role_labels = [str(Role(role).label) for role in sorted(user.role_codes())]
     return {"nav_items": navigation_for(request), "role_labels": role_labels}

@@ -767,8 +767,8 @@ class TestCoverage:
             bulk_days(make_public_site(territory=site.territory), 10)
         client.force_login(territory_manager)
 
-        # session, user, roles, count, page of sites, the counts, memberships
-        with django_assert_num_queries(7):
+        # session, user, roles (reused by the page shell), count, page of sites, the counts
+        with django_assert_num_queries(6):
             response = client.get(reverse("coverage"), {"debut": "2027-03-01"})
 
         rows = response.context["rows"]
