@@ -70,3 +70,55 @@ class User(AbstractUser):
 
     def requires_mfa(self) -> bool:
         return self.has_role(*settings.RELEVE_MFA_REQUIRED_ROLES)
+
+
+class Notification(models.Model):
+    """One message to one person: written in the caller's transaction, delivered by a worker.
+
+    The row is the proof a message exists (its `dedupe_key` is unique: asking twice writes
+    nothing more) and the state of its delivery (only a `queued` row is ever sent).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("body"))
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=255, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["recipient", "read_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.status})"

@@ -1,21 +1,32 @@
 """The one entry point for telling people something: `notify(...)`.
 
-Today it emails each recipient once the transaction commits (a rolled-back booking sends
-nothing). The reminders issue makes delivery durable behind this same signature.
+`notify` writes one `Notification` row per recipient inside the caller's transaction (a
+rolled-back booking leaves none) and asks a Celery worker to deliver it once the transaction
+commits. The row is the durable part: if the broker is down, the request still succeeds and the
+sweeper (`requeue_notifications`) enqueues the message again later; delivery claims the row, so
+a message queued twice is still sent once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+
+from accounts.models import Notification
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# A message still queued this long after it was written was lost on the way to the worker.
+STALE_AFTER = timedelta(minutes=5)
 
 
 def render_message(kind: str, context: Mapping[str, object]) -> tuple[str, str]:
@@ -25,18 +36,74 @@ def render_message(kind: str, context: Mapping[str, object]) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def notify(*, users: Iterable, kind: str, context: Mapping[str, object], dedupe_key: str) -> None:
-    recipients = sorted({user.email for user in users if user.email and user.is_active})
-    if not recipients:
-        return
+def notify(
+    *, users: Iterable, kind: str, context: Mapping[str, object], dedupe_key: str
+) -> list[Notification]:
+    """Write a message for each active recipient (once per `dedupe_key`) and enqueue it."""
+    recipients = {user.pk: user for user in users if user.email and user.is_active}
+    written = []
     with translation.override(settings.LANGUAGE_CODE):
         subject, body = render_message(kind, context)
+    for user in recipients.values():
+        notification, created = Notification.objects.get_or_create(
+            dedupe_key=f"{dedupe_key}:{user.pk}"[:255],
+            defaults={
+                "recipient": user, "kind": kind, "subject": subject[:255], "body": body,
+                "context": {key: str(value) for key, value in context.items()},
+            },
+        )  # fmt: skip
+        if created:
+            written.append(notification)
+    for notification in written:
+        transaction.on_commit(lambda pk=notification.pk: enqueue(pk))
+    return written
 
-    def send() -> None:
-        for email in recipients:
-            try:
-                send_mail(subject, body, None, [email])
-            except OSError:  # an SMTP outage must not break the user's action
-                logger.exception("notify %s to %s failed (%s)", kind, email, dedupe_key)
 
-    transaction.on_commit(send)
+def enqueue(pk: int) -> None:
+    """Hand a message to the broker; if it is down, the sweeper will try again."""
+    from accounts.tasks import deliver_notification
+
+    try:
+        deliver_notification.delay(pk)
+    except Exception:  # the broker is out of our hands: never fail the user's request
+        logger.warning("notification %s stays queued: broker unreachable", pk, exc_info=True)
+
+
+def deliver(pk: int, *, now=None) -> str:
+    """Send a queued message once: claim it with a conditional UPDATE, send, record.
+
+    Two workers given the same id (a re-queued message) cannot both claim it.
+    """
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(pk=pk, status=Notification.Status.QUEUED).update(
+        status=Notification.Status.SENDING, attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return "skipped"
+    notification = Notification.objects.select_related("recipient").get(pk=pk)
+    try:
+        send_mail(notification.subject, notification.body, None, [notification.recipient.email])
+    except OSError as exc:  # SMTP down or refused: try again later, then give up visibly
+        status = (
+            Notification.Status.FAILED
+            if notification.attempts >= MAX_ATTEMPTS
+            else Notification.Status.QUEUED
+        )
+        Notification.objects.filter(pk=pk).update(status=status, last_error=str(exc)[:2000])
+        if status == Notification.Status.QUEUED:
+            raise
+        return "failed"
+    Notification.objects.filter(pk=pk).update(status=Notification.Status.SENT, sent_at=now)
+    return "sent"
+
+
+def requeue_stale(*, now=None, limit: int = 500) -> int:
+    """Enqueue again the messages still queued after `STALE_AFTER` (a lost broker message)."""
+    now = now or timezone.now()
+    stale = Notification.objects.filter(
+        status=Notification.Status.QUEUED, created_at__lt=now - STALE_AFTER
+    ).values_list("pk", flat=True)[:limit]
+    ids = list(stale)
+    for pk in ids:
+        enqueue(pk)
+    return len(ids)

@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one registry of periodic jobs (also run by `manage.py run_job <name>`).
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "accounts.tasks.heartbeat", "schedule": 300.0},
+    "requeue_notifications": {"task": "accounts.tasks.requeue_notifications", "schedule": 300.0},
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

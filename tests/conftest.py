@@ -21,6 +21,16 @@ def _isolated_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _eager_celery():
+    """Unit tests run tasks in-process (tests/config/test_celery_worker.py runs a real worker)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
