@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -273,10 +274,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# The one registry of periodic jobs (also run by `manage.py run_job <name>`).
+# The one registry of periodic jobs (also run by `manage.py run_job <name>`); times in Paris.
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "accounts.tasks.heartbeat", "schedule": 300.0},
     "requeue_notifications": {"task": "accounts.tasks.requeue_notifications", "schedule": 300.0},
+    "vacation_reminders": {
+        "task": "vacations.tasks.vacation_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

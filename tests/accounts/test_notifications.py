@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -106,3 +107,30 @@ def test_an_smtp_failure_is_retried_then_marked_failed(user, settings):
     assert (notification.status, notification.attempts) == ("failed", notifications.MAX_ATTEMPTS)
     assert "SMTP down" in notification.last_error
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    "kind",
+    sorted(
+        path.stem
+        for path in (Path(__file__).resolve().parents[2] / "templates")
+        .joinpath("notifications")
+        .glob("*.txt")
+    ),
+)
+def test_every_message_renders_in_french_and_in_english(kind):
+    from django.utils import translation
+
+    context = {**CONTEXT, "volunteer": "Dr Anne Bernard", "reason": "Fermeture", "days": "7",
+               "address": "12 rue de la Poste, 18370 Châteaumeillant", "site_pk": "1"}  # fmt: skip
+    rendered = {}
+    for language in ("fr", "en"):
+        with translation.override(language):
+            rendered[language] = notifications.render_message(kind, context)
+
+    for subject, body in rendered.values():
+        assert subject
+        assert body.strip()
+        assert "{{" not in subject + body
+        assert "%(" not in subject + body
+    assert rendered["fr"] != rendered["en"]

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+
+from accounts.models import Notification
+from accounts.roles import Role
+from tests.conftest import member
+from tests.factories import VolunteerFactory, make_public_site, open_day
+from vacations import services
+from vacations.models import PARIS
+from vacations.reminders import send_vacation_reminders
+
+MORNING = datetime(2027, 3, 2, 7, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+def site(db):
+    return make_public_site(city="Châteaumeillant")
+
+
+@pytest.fixture
+def secretary(site):
+    return member(Role.SECRETARY, site=site)
+
+
+@pytest.fixture
+def booked(site, secretary):
+    volunteer = VolunteerFactory()
+    day = open_day(site, date(2027, 3, 9))  # 7 days after MORNING
+    with time_machine.travel(MORNING - timedelta(days=5), tick=False):
+        services.vacation_book(vacation=day, volunteer=volunteer, by=secretary)
+    day.refresh_from_db()
+    return day
+
+
+def kinds(**filters):
+    return sorted(Notification.objects.filter(**filters).values_list("kind", flat=True))
+
+
+def test_a_booked_day_is_reminded_7_days_before_to_the_volunteer_and_the_secretary(
+    booked, secretary, django_capture_on_commit_callbacks
+):
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+
+    with time_machine.travel(MORNING, tick=False), django_capture_on_commit_callbacks(execute=True):
+        first = send_vacation_reminders()
+        second = send_vacation_reminders()
+
+    assert (first, second) == (2, 0)
+    assert kinds() == ["vacation_reminder", "vacation_reminder_site"]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [booked.volunteer.user.email, secretary.email]
+    )
+    assert "09/03/2027" in mail.outbox[0].subject
+
+
+def test_the_day_before_gets_its_own_reminder(booked):
+    with time_machine.travel(MORNING, tick=False):
+        send_vacation_reminders()
+    with time_machine.travel(MORNING + timedelta(days=6), tick=False):
+        send_vacation_reminders()
+        send_vacation_reminders()
+
+    assert Notification.objects.filter(kind="vacation_reminder").count() == 2
+
+
+def test_a_withdrawn_day_gets_no_reminder_and_a_rebooked_one_gets_them_again(booked, secretary):
+    volunteer = booked.volunteer
+    with time_machine.travel(MORNING - timedelta(days=1), tick=False):
+        services.vacation_withdraw(vacation=booked, volunteer=volunteer)
+    with time_machine.travel(MORNING, tick=False):
+        after_withdrawal = send_vacation_reminders()
+    with time_machine.travel(MORNING + timedelta(hours=1), tick=False):
+        services.vacation_book(vacation=booked, volunteer=volunteer, by=secretary)
+        after_rebooking = send_vacation_reminders()
+
+    assert after_withdrawal == 0
+    assert after_rebooking == 2
+
+
+def test_a_request_waiting_48_hours_is_recalled_to_the_secretary_once(site, secretary):
+    day = open_day(site, date(2027, 3, 20))
+    with time_machine.travel(MORNING - timedelta(hours=49), tick=False):
+        services.vacation_request(vacation=day, volunteer=VolunteerFactory())
+    Notification.objects.all().delete()
+
+    with time_machine.travel(MORNING, tick=False):
+        send_vacation_reminders()
+        send_vacation_reminders()
+
+    assert kinds() == ["request_waiting"]
+    assert Notification.objects.get().recipient == secretary
+
+
+def test_run_job_runs_the_same_code_as_beat(booked, capsys):
+    Notification.objects.all().delete()
+
+    with time_machine.travel(MORNING, tick=False):
+        call_command("run_job", "vacation_reminders")
+
+    assert "vacation_reminders: 2" in capsys.readouterr().out
+    assert Notification.objects.count() == 2

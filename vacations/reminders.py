@@ -1,0 +1,96 @@
+"""Reminders derived from the state of the days (`vacation_reminders`, daily at 07:00).
+
+7 days and 1 day before a booked day, the volunteer and the site's secretaries are reminded;
+a request unanswered for 48 hours is recalled to the secretaries. Each message's dedupe key
+names the booking it is about, so a second run sends nothing more, a withdrawn or cancelled day
+gets nothing, and a day booked again gets its reminders again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from accounts.notifications import notify
+from accounts.roles import Role
+from sites.models import Membership
+from vacations.models import Vacation
+
+REMIND_DAYS_BEFORE = (7, 1)
+REQUEST_WAITING = timedelta(hours=48)
+
+
+def _secretaries():
+    return Prefetch(
+        "site__memberships",
+        queryset=Membership.objects.filter(role=Role.SECRETARY).select_related("user"),
+        to_attr="secretaries",
+    )
+
+
+def _context(vacation: Vacation) -> dict[str, str]:
+    site = vacation.site
+    return {
+        "site": site.name,
+        "address": site.full_address,
+        "date": vacation.date.strftime("%d/%m/%Y"),
+        "period": str(vacation.get_period_display()),
+        "volunteer": vacation.volunteer.full_name,
+        "site_pk": str(site.pk),
+    }
+
+
+@transaction.atomic
+def send_vacation_reminders(*, now: datetime | None = None) -> int:
+    """Write today's reminders (delivery follows the commit); return how many were new."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    written = 0
+    days = (
+        Vacation.objects.filter(
+            status=Vacation.Status.BOOKED,
+            date__in=[today + timedelta(days=n) for n in REMIND_DAYS_BEFORE],
+        )
+        .select_related("site", "volunteer__user")
+        .prefetch_related(_secretaries())
+    )
+    for vacation in days:
+        ahead = (vacation.date - today).days
+        booking = f"{vacation.pk}:{vacation.booked_at:%Y%m%d%H%M%S}:{ahead}"
+        context = {**_context(vacation), "days": str(ahead)}
+        written += len(
+            notify(
+                users=[vacation.volunteer.user],
+                kind="vacation_reminder",
+                context=context,
+                dedupe_key=f"reminder:{booking}",
+            )
+        )
+        written += len(
+            notify(
+                users=[m.user for m in vacation.site.secretaries],
+                kind="vacation_reminder_site",
+                context=context,
+                dedupe_key=f"reminder-site:{booking}",
+            )
+        )
+    waiting = (
+        Vacation.objects.filter(
+            status=Vacation.Status.REQUESTED, requested_at__lte=now - REQUEST_WAITING
+        )
+        .select_related("site", "volunteer__user")
+        .prefetch_related(_secretaries())
+    )
+    for vacation in waiting:
+        written += len(
+            notify(
+                users=[m.user for m in vacation.site.secretaries],
+                kind="request_waiting",
+                context=_context(vacation),
+                dedupe_key=f"request-waiting:{vacation.pk}:{vacation.requested_at:%Y%m%d%H%M%S}",
+            )
+        )
+    return written

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from vacations.reminders import send_vacation_reminders
+
+
+@shared_task
+def vacation_reminders() -> int:
+    """Thin wrapper: what is due is derived from the days' state in `vacations.reminders`."""
+    return send_vacation_reminders()
