@@ -282,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vacations.tasks.vacation_reminders",
         "schedule": crontab(hour=7, minute=0),
     },
+    "call_for_volunteers": {
+        "task": "vacations.tasks.call_for_volunteers",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from vacations import calls
 from vacations.reminders import send_vacation_reminders
 
 
@@ -9,3 +10,9 @@ from vacations.reminders import send_vacation_reminders
 def vacation_reminders() -> int:
     """Thin wrapper: what is due is derived from the days' state in `vacations.reminders`."""
     return send_vacation_reminders()
+
+
+@shared_task
+def call_for_volunteers() -> int:
+    """Thin wrapper: which days to offer, and to whom, is in `vacations.calls`."""
+    return calls.call_for_volunteers()

@@ -15,9 +15,11 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.errors import DomainError
+from accounts.models import User
 from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.access import get_site_for
 from vacations import selectors, services
+from vacations.calls import asked_for
 from vacations.forms import (
     BookForm,
     CancelForm,
@@ -148,6 +150,9 @@ def _render_day(
         "today": today,
         "statuses": Status,
     }
+    if rights.staff and vacation.status == Status.OPEN:
+        # Who the daily call for volunteers asked about this day (and nobody took it yet).
+        context["asked"] = User.objects.filter(pk__in=asked_for(vacation)).order_by("last_name")
     return render(request, "vacations/vacation_detail.html", context)
 
 
