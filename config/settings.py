@@ -286,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vacations.tasks.call_for_volunteers",
         "schedule": crontab(hour=9, minute=0),
     },
+    "monthly_statements": {
+        "task": "vacations.tasks.monthly_statements",
+        "schedule": crontab(day_of_month=1, hour=8, minute=0),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from vacations import calls
+from vacations import calls, monthly
 from vacations.reminders import send_vacation_reminders
 
 
@@ -16,3 +16,9 @@ def vacation_reminders() -> int:
 def call_for_volunteers() -> int:
     """Thin wrapper: which days to offer, and to whom, is in `vacations.calls`."""
     return calls.call_for_volunteers()
+
+
+@shared_task
+def monthly_statements() -> int:
+    """Thin wrapper: the statements and the managers' summaries are in `vacations.monthly`."""
+    return monthly.send_monthly_statements()

@@ -1,0 +1,75 @@
+"""Monthly statements (`monthly_statements`, on the 1st): each volunteer who completed days
+last month gets its statement; each territory manager gets the indemnities due in its
+territories. Totals are aggregated by the database; each message is written once per month.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from accounts.notifications import notify
+from accounts.roles import Role
+from sites.models import Membership
+from vacations.models import Vacation
+from vacations.statements import monthly_statement
+from volunteers.models import Volunteer
+
+
+def previous_month(today: Date) -> Date:
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+@transaction.atomic
+def send_monthly_statements(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    month = previous_month(timezone.localdate(now))
+    done = Vacation.objects.filter(
+        status=Vacation.Status.DONE, date__year=month.year, date__month=month.month
+    )
+    written = 0
+    volunteers = Volunteer.objects.filter(pk__in=done.values("volunteer")).select_related("user")
+    for volunteer in volunteers:
+        statement = monthly_statement(volunteer, month)
+        written += len(
+            notify(
+                users=[volunteer.user],
+                kind="monthly_statement",
+                context={
+                    "month": month.strftime("%m/%Y"),
+                    "month_param": month.strftime("%Y-%m"),
+                    "days": f"{statement.days.normalize()}",
+                    "amount": statement.amount,
+                },
+                dedupe_key=f"statement:{volunteer.pk}:{month:%Y-%m}",
+            )
+        )
+    per_territory = {
+        row["site__territory"]: row
+        for row in done.values("site__territory", "site__territory__name").annotate(
+            days=Count("pk"), amount=Sum("indemnity")
+        )
+    }
+    managers = Membership.objects.filter(
+        role=Role.TERRITORY_MANAGER, territory__in=list(per_territory)
+    ).select_related("user")
+    for membership in managers:
+        row = per_territory[membership.territory_id]
+        written += len(
+            notify(
+                users=[membership.user],
+                kind="monthly_indemnities",
+                context={
+                    "month": month.strftime("%m/%Y"),
+                    "territory": row["site__territory__name"],
+                    "days": str(row["days"]),
+                    "amount": row["amount"],
+                },
+                dedupe_key=f"indemnities:{membership.territory_id}:{month:%Y-%m}",
+            )
+        )
+    return written
