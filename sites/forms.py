@@ -83,19 +83,8 @@ class SiteIdentityForm(DsfrModelForm):
 class SiteCreateForm(DsfrModelForm):
     class Meta:
         model = HostSite
-        fields = (
-            "name",
-            "territory",
-            "kind",
-            "parent",
-            "address",
-            "postal_code",
-            "city",
-            "phone",
-            "email",
-            "rooms",
-            "finess",
-        )
+        # The identity fields but the status: a new site starts as a draft.
+        fields = tuple(name for name in SiteIdentityForm.Meta.fields if name != "status")
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,28 +12,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.notifications import notify
 from sites.models import HostSite
 from vacations.models import Vacation
-from vacations.selectors import covering_periods
-from vacations.services import days_taken_in_month
-from volunteers.models import Availability, Volunteer
+from vacations.selectors import available_for, days_taken_for
+from volunteers.models import Volunteer
 
 FIRST_CALL = 14  # days ahead: those who declared themselves available
 SECOND_CALL = 7  # days ahead: everyone who chose the territory and has quota left
-
-
-def _available_then(vacation: Vacation):
-    return Exists(
-        Availability.objects.filter(
-            volunteer=OuterRef("pk"),
-            date=vacation.date,
-            period__in=covering_periods(vacation.period),
-        ).filter(Q(territories__isnull=True) | Q(territories=vacation.site.territory_id))
-    )
 
 
 def asked_for(vacation: Vacation) -> list[int]:
@@ -63,15 +52,18 @@ def call_for_volunteers(*, now: datetime | None = None) -> int:
         .order_by("date", "pk")
     )
     for vacation in days:
-        volunteers = Volunteer.objects.eligible(today=today).select_related("user")
+        # Who is asked, and whether they have room left that month, in one query per day.
+        volunteers = (
+            Volunteer.objects.eligible(today=today)
+            .select_related("user")
+            .annotate(days_taken=days_taken_for(vacation))
+            .filter(days_taken__lte=F("max_days_per_month") - vacation.weight)
+        )
         if (vacation.date - today).days == FIRST_CALL:
-            volunteers = volunteers.filter(_available_then(vacation))
+            volunteers = volunteers.filter(available_for(vacation))
         else:
             volunteers = volunteers.filter(preferred_territories=vacation.site.territory_id)
         for volunteer in volunteers:
-            taken = days_taken_in_month(volunteer, vacation.date)
-            if taken + vacation.weight > volunteer.max_days_per_month:
-                continue
             written += len(
                 notify(
                     users=[volunteer.user],

@@ -28,6 +28,14 @@ NOON = time(12, 0)
 PERIOD_WEIGHT = {Period.DAY: Decimal("1"), Period.AM: Decimal("0.5"), Period.PM: Decimal("0.5")}
 
 
+def period_weight() -> models.Case:
+    """`PERIOD_WEIGHT` as a database expression, to sum days in queries."""
+    return models.Case(
+        *(models.When(period=period, then=models.Value(w)) for period, w in PERIOD_WEIGHT.items()),
+        output_field=models.DecimalField(max_digits=4, decimal_places=1),
+    )
+
+
 def slot_bounds(day: Date, period: str) -> tuple[datetime, datetime]:
     """The aware [start, end) of a period in Paris time: a full day overlaps both halves.
 

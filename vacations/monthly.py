@@ -15,8 +15,7 @@ from django.utils import timezone
 from accounts.notifications import notify
 from accounts.roles import Role
 from sites.models import Membership
-from vacations.models import Vacation
-from vacations.statements import monthly_statement
+from vacations.models import Vacation, period_weight
 from volunteers.models import Volunteer
 
 
@@ -32,20 +31,28 @@ def send_monthly_statements(*, now: datetime | None = None) -> int:
         status=Vacation.Status.DONE, date__year=month.year, date__month=month.month
     )
     written = 0
-    volunteers = Volunteer.objects.filter(pk__in=done.values("volunteer")).select_related("user")
-    for volunteer in volunteers:
-        statement = monthly_statement(volunteer, month)
+    # Each volunteer's days and amount, summed by the database in one query.
+    per_volunteer = (
+        done.values("volunteer")
+        .annotate(days=Sum(period_weight()), amount=Sum("indemnity"))
+        .order_by("volunteer")
+    )
+    users = {
+        v.pk: v.user
+        for v in Volunteer.objects.filter(pk__in=done.values("volunteer")).select_related("user")
+    }
+    for row in per_volunteer:
         written += len(
             notify(
-                users=[volunteer.user],
+                users=[users[row["volunteer"]]],
                 kind="monthly_statement",
                 context={
                     "month": month.strftime("%m/%Y"),
                     "month_param": month.strftime("%Y-%m"),
-                    "days": f"{statement.days.normalize()}",
-                    "amount": statement.amount,
+                    "days": f"{row['days'].normalize()}",
+                    "amount": row["amount"],
                 },
-                dedupe_key=f"statement:{volunteer.pk}:{month:%Y-%m}",
+                dedupe_key=f"statement:{row['volunteer']}:{month:%Y-%m}",
             )
         )
     per_territory = {

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     Exists,
@@ -27,12 +26,11 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, TruncWeek
 
 from sites.models import HostSite, SheetReadiness, Territory
-from vacations.models import PERIOD_WEIGHT, Vacation
+from vacations.models import Vacation, period_weight
 from volunteers.models import Availability, Period, Volunteer
 
 Status = Vacation.Status
@@ -129,14 +127,6 @@ def requests_to_confirm(user, site: HostSite, *, today: Date) -> QuerySet[Vacati
 # --- Booking a volunteer on an open day -----------------------------------------------------
 
 
-def _weight() -> Case:
-    """How much a vacation weighs against the monthly maximum (a half-day is 0.5)."""
-    return Case(
-        *(When(period=period, then=Value(weight)) for period, weight in PERIOD_WEIGHT.items()),
-        output_field=DecimalField(max_digits=4, decimal_places=1),
-    )
-
-
 def covering_periods(period: str) -> list[str]:
     """Periods of an availability that cover a vacation of `period` (a day covers both halves)."""
     return [Period.DAY] if period == Period.DAY else [Period.DAY, period]
@@ -150,20 +140,20 @@ def bookable_by(user, vacation: Vacation) -> QuerySet[Volunteer]:
     )
 
 
-def booking_candidates(vacation: Vacation, *, user, today: Date) -> QuerySet[Volunteer]:
-    """Bookable volunteers for `vacation` among those `user` may see (for site staff: who chose
-    the site's territory), those who said they are free then (and there) first.
+def available_for(vacation: Vacation) -> Exists:
+    """Per volunteer (OuterRef "pk"): an availability covers the day's date and period, in the
+    site's territory when the volunteer named territories."""
+    return Exists(
+        Availability.objects.filter(
+            volunteer=OuterRef("pk"),
+            date=vacation.date,
+            period__in=covering_periods(vacation.period),
+        ).filter(Q(territories__isnull=True) | Q(territories=vacation.site.territory_id))
+    )
 
-    Each comes annotated with `available` (an availability covers the day's date and period,
-    in the site's territory when the volunteer named territories) and `days_taken` (days
-    already requested, booked or done in that month, a half-day counting 0.5) — both computed
-    by the database in the list's own query.
-    """
-    available = Availability.objects.filter(
-        volunteer=OuterRef("pk"),
-        date=vacation.date,
-        period__in=covering_periods(vacation.period),
-    ).filter(Q(territories__isnull=True) | Q(territories=vacation.site.territory_id))
+
+def days_taken_for(vacation: Vacation) -> Coalesce:
+    """Per volunteer (OuterRef "pk"): days requested, booked or done in the day's month."""
     taken = (
         Vacation.objects.taken()
         .filter(
@@ -173,20 +163,32 @@ def booking_candidates(vacation: Vacation, *, user, today: Date) -> QuerySet[Vol
         )
         .order_by()
         .values("volunteer")
-        .annotate(total=Sum(_weight()))
+        .annotate(total=Sum(period_weight()))
         .values("total")
     )
+    return Coalesce(
+        Subquery(taken),
+        Value(Decimal("0")),
+        output_field=DecimalField(max_digits=4, decimal_places=1),
+    )
+
+
+def booking_candidates(vacation: Vacation, *, user, today: Date) -> QuerySet[Volunteer]:
+    """Bookable volunteers for `vacation` among those `user` may see (for site staff: who chose
+    the site's territory), those who said they are free then (and there) first.
+
+    Each comes annotated with `available` (an availability covers the day's date and period,
+    in the site's territory when the volunteer named territories) and `days_taken` (days
+    already requested, booked or done in that month, a half-day counting 0.5) — both computed
+    by the database in the list's own query.
+    """
     return (
         Volunteer.objects.eligible(today=today)
         .filter(pk__in=Volunteer.objects.visible_to(user).values("pk"))
         .select_related("user", "home_department")
         .annotate(
-            available=Exists(available),
-            days_taken=Coalesce(
-                Subquery(taken),
-                Value(Decimal("0")),
-                output_field=DecimalField(max_digits=4, decimal_places=1),
-            ),
+            available=available_for(vacation),
+            days_taken=days_taken_for(vacation),
         )
         .order_by("-available", "user__last_name", "user__first_name", "pk")
     )

@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DecimalField, Sum, Value, When
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,11 +29,11 @@ from accounts.errors import DomainError
 from accounts.notifications import notify
 from sites.models import HostSite, InfoSheet
 from vacations.models import (
-    PERIOD_WEIGHT,
     DayPreparation,
     Vacation,
     VacationRelease,
     overlapping_periods,
+    period_weight,
     slot_bounds,
 )
 from volunteers.models import Period, Volunteer
@@ -133,10 +133,7 @@ def check_no_overlap(volunteer: Volunteer, vacation: Vacation) -> None:
 
 
 def days_taken_in_month(volunteer: Volunteer, day: Date, *, exclude: int | None = None) -> Decimal:
-    weight = Case(
-        *(When(period=period, then=Value(w)) for period, w in PERIOD_WEIGHT.items()),
-        output_field=DecimalField(max_digits=4, decimal_places=1),
-    )
+    weight = period_weight()
     # `date` is the local (Paris) calendar date of the day: the month is Paris's month.
     total = (
         Vacation.objects.taken()

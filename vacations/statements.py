@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, Sum, Value, When
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from vacations.models import PERIOD_WEIGHT, Vacation
+from vacations.models import Vacation, period_weight
 from volunteers.models import Volunteer
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -42,10 +42,7 @@ def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
         date__year=month.year,
         date__month=month.month,
     )
-    weight = Case(
-        *(When(period=period, then=Value(w)) for period, w in PERIOD_WEIGHT.items()),
-        output_field=DecimalField(max_digits=4, decimal_places=1),
-    )
+    weight = period_weight()
     totals = done.aggregate(
         days=Sum(weight), amount=Sum("indemnity"), consultations=Sum("consultations_count"),
         count=Count("pk"),
