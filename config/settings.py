@@ -290,12 +290,32 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vacations.tasks.monthly_statements",
         "schedule": crontab(day_of_month=1, hour=8, minute=0),
     },
+    "overdue_exams": {"task": "continuity.tasks.overdue_exams", "schedule": crontab(minute=5)},
+    "escalate_tasks": {
+        "task": "continuity.tasks.escalate_tasks",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------
 RELEVE_MAX_DAYS_PER_MONTH = 2
 RELEVE_DAY_INDEMNITY = "200.00"
 RELEVE_HALF_DAY_INDEMNITY = "100.00"
+# Continuity of care: days until a result is expected, per kind of exam.
+RELEVE_EXAM_EXPECTED_DAYS = {
+    "biology": 3,
+    "imaging": 7,
+    "pathology": 15,
+    "ecg": 2,
+    "specialist": 30,
+    "other": 7,
+}
+# Follow-up task deadlines: an abnormal result within hours, a normal one within working days;
+# after an escalation, the new assignee has this long before the next level.
+RELEVE_TASK_URGENT_HOURS = 24
+RELEVE_TASK_NORMAL_WORKING_DAYS = 3
+RELEVE_ESCALATION_HOURS = {"urgent": 24, "normal": 72}
+RELEVE_RESULT_MAX_BYTES = 1_048_576
 
 LOGGING = {
     "version": 1,

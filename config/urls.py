@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from config import views as config_views
+from continuity import api as continuity_api
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
@@ -24,6 +25,14 @@ router.register("territories", sites_api.TerritoryViewSet, basename="territory")
 router.register("sites", sites_api.HostSiteViewSet, basename="site")
 router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
 router.register("vacations", vacations_api.VacationViewSet, basename="vacation")
+router.register("exams", continuity_api.ExamViewSet, basename="exam")
+router.register("results/quarantine", continuity_api.QuarantineViewSet, basename="quarantine")
+router.register("results", continuity_api.IncomingResultViewSet, basename="incoming-result")
+router.register("tasks", continuity_api.TaskViewSet, basename="task")
+router.register(
+    "contact-requests", continuity_api.ContactRequestViewSet, basename="contact-request"
+)
+router.register("handovers", continuity_api.HandoverViewSet, basename="handover")
 
 api_v1 = [
     path("auth/token/", accounts_api.ObtainTokenView.as_view(), name="api-token"),
@@ -39,6 +48,9 @@ api_v1 = [
         vacations_api.MyStatementPdfView.as_view(),
         name="api-my-statement-pdf",
     ),
+    # Before the router: result messages come in raw (HL7 v2 ER7 or FHIR JSON).
+    path("results/hl7/", continuity_api.Hl7ResultView.as_view(), name="api-results-hl7"),
+    path("results/fhir/", continuity_api.FhirResultView.as_view(), name="api-results-fhir"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     *router.urls,
@@ -55,6 +67,7 @@ urlpatterns = [
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
     path("", include(volunteers_views.urlpatterns)),
+    path("suivi/", include("continuity.urls")),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),
     path("calendar/site/<str:token>.ics", calendar_views.site_feed, name="site_calendar"),

@@ -132,3 +132,15 @@ def open_day(site: HostSite, day, period: str = "day", **fields):
         site=site, date=day, period=period, starts_at=starts_at, ends_at=ends_at,
         consultation_minutes=20, **fields,
     )  # fmt: skip
+
+
+def handed_over(*vacations):
+    """Write each day's handover (a day is closed only with one), as its volunteer or staff."""
+    from continuity.models import Handover
+
+    for vacation in vacations:
+        vacation.refresh_from_db()
+        author = vacation.volunteer.user if vacation.volunteer_id else None
+        Handover.objects.create(
+            vacation=vacation, author=author or vacation.site.memberships.first().user, text="RAS"
+        )

@@ -201,6 +201,7 @@ class VacationViewSet(
                 vacation=vacation,
                 by=request.user,
                 consultations_count=body.validated_data["consultations_count"],
+                no_exams=body.validated_data["no_exams"],
             )
         )
 

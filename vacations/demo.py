@@ -25,8 +25,12 @@ def _at(day: Date) -> datetime:
 
 
 @transaction.atomic
-def seed(*, today: Date | None = None) -> int:
-    """Create the days once: a demo world that already has days is left alone."""
+def seed(*, today: Date | None = None, close_day=None) -> int:
+    """Create the days once: a demo world that already has days is left alone.
+
+    `close_day(vacation, consultations=, by=, now=)` closes each past day: a day is done only once
+    its follow-up is recorded, which is continuity's business (`continuity.demo.close_day`).
+    """
     today = today or timezone.localdate()
     sites = list(HostSite.objects.public().order_by("pk"))
     if not sites or Vacation.objects.filter(site__in=sites).exists():
@@ -52,9 +56,12 @@ def seed(*, today: Date | None = None) -> int:
         services.vacation_book(
             vacation=vacation, volunteer=volunteer, by=staff, now=_at(day) - timedelta(days=10)
         )
-        services.vacation_complete(
-            vacation=vacation, by=staff, consultations_count=consultations, now=_at(day)
-        )
+        if close_day is not None:
+            close_day(vacation, consultations=consultations, by=staff, now=_at(day))
+        else:
+            services.vacation_complete(
+                vacation=vacation, by=staff, consultations_count=consultations, now=_at(day)
+            )
         count += 1
     # Future: every Tuesday and Thursday of the next two months opens at each site in turn.
     first = _weekday_on_or_after(today + timedelta(days=3), 1)

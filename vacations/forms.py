@@ -149,6 +149,7 @@ class CompleteForm(PlanningForm):
     consultations_count = forms.IntegerField(
         label=_("Consultations given"), min_value=0, max_value=200
     )
+    no_exams = forms.BooleanField(label=_("No exam was prescribed this day"), required=False)
 
 
 def _preparation_field(name: str) -> forms.BooleanField:

@@ -112,6 +112,7 @@ class Vacation(models.Model):
         verbose_name=_("volunteer"),
     )
     consultation_minutes = models.PositiveSmallIntegerField(_("consultation length (minutes)"))
+    no_exams = models.BooleanField(_("no exam prescribed"), default=False)
     consultations_count = models.PositiveSmallIntegerField(
         _("consultations"), null=True, blank=True
     )

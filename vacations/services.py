@@ -13,7 +13,7 @@ both passing the checks. PostgreSQL's exclusion constraint backs the overlap rul
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date as Date
 from datetime import datetime
 from decimal import Decimal
@@ -313,11 +313,23 @@ def vacation_cancel(
     return vacation
 
 
+# What a day needs before it can be closed, added by higher apps at start-up (continuity's
+# `apps.ready`): each check returns the missing items, in words for the user.
+closure_checks: list[Callable[[Vacation, bool], list[str]]] = []
+
+
 @transaction.atomic
 def vacation_complete(
-    *, vacation: Vacation, by, consultations_count: int, now: datetime | None = None
+    *,
+    vacation: Vacation,
+    by,
+    consultations_count: int,
+    no_exams: bool = False,
+    now: datetime | None = None,
 ) -> Vacation:
-    """The day took place: the indemnity is fixed now (200 EUR a day, 100 a half-day)."""
+    """The day took place and is closed: the indemnity is fixed now (200 EUR a day, 100 a
+    half-day). The checks of `closure_checks` (continuity: the day's exams listed or "none",
+    its handover written) must all pass, else `409 closure_incomplete`."""
     now = now or timezone.now()
     if consultations_count is None or consultations_count < 0:
         raise ValidationError({"consultations_count": [_("Enter the number of consultations.")]})
@@ -326,6 +338,13 @@ def vacation_complete(
         raise _invalid(_("Only a booked day can be completed."))
     if vacation.date > timezone.localdate(now):
         raise _invalid(_("A day can be completed on or after its date."))
+    missing = [item for check in closure_checks for item in check(vacation, no_exams)]
+    if missing:
+        raise _refuse(
+            "closure_incomplete",
+            _("Before closing the day: %(missing)s.") % {"missing": "; ".join(missing)},
+        )
+    vacation.no_exams = bool(no_exams)
     vacation.status = Status.DONE
     vacation.consultations_count = consultations_count
     vacation.indemnity = indemnity_for(vacation.period)

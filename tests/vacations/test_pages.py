@@ -18,6 +18,7 @@ from tests.factories import (
     HostSiteFactory,
     TerritoryFactory,
     VolunteerFactory,
+    handed_over,
     make_public_site,
     make_sheet,
     open_day,
@@ -460,14 +461,14 @@ class TestDayPage:
             services.vacation_book(vacation=day, volunteer=who, by=secretary)
         client.force_login(secretary)
 
-        early = client.post(
-            reverse("vacation_complete_page", args=[done.pk]), {"consultations_count": 18}
-        )
+        closing = {"consultations_count": 18, "no_exams": "on"}
+        early = client.post(reverse("vacation_complete_page", args=[done.pk]), closing)
         assert early.context["complete_form"].refusal_code == "invalid_transition"
         with time_machine.travel(datetime(2027, 3, 4, 9, 0, tzinfo=PARIS), tick=False):
-            client.post(
-                reverse("vacation_complete_page", args=[done.pk]), {"consultations_count": 18}
-            )
+            unclosed = client.post(reverse("vacation_complete_page", args=[done.pk]), closing)
+            assert unclosed.context["complete_form"].refusal_code == "closure_incomplete"
+            handed_over(done)
+            client.post(reverse("vacation_complete_page", args=[done.pk]), closing)
             client.post(reverse("vacation_no_show_page", args=[absent.pk]))
 
         done.refresh_from_db()
@@ -572,7 +573,11 @@ class TestVolunteerJourney:
         assert f'data-vacation="{past.pk}"' in section(planning, "to-close")
 
         client.post(reverse("vacation_withdraw_page", args=[coming.pk]))
-        client.post(reverse("vacation_complete_page", args=[past.pk]), {"consultations_count": 21})
+        handed_over(past)
+        client.post(
+            reverse("vacation_complete_page", args=[past.pk]),
+            {"consultations_count": 21, "no_exams": "on"},
+        )
 
         coming.refresh_from_db()
         past.refresh_from_db()
@@ -723,7 +728,10 @@ class TestCoverage:
         done = open_day(site, date(2027, 3, 9))
         services.vacation_book(vacation=done, volunteer=c, by=secretary)
         with time_machine.travel(datetime(2027, 3, 9, 18, 0, tzinfo=PARIS), tick=False):
-            services.vacation_complete(vacation=done, by=secretary, consultations_count=20)
+            handed_over(done)
+            services.vacation_complete(
+                vacation=done, by=secretary, consultations_count=20, no_exams=True
+            )
         # Not counted: cancelled, outside the weeks, another manager's site.
         services.vacation_cancel(
             vacation=open_day(site, date(2027, 3, 4)), by=secretary, reason="Fermé"

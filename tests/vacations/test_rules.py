@@ -14,6 +14,7 @@ from tests.conftest import member
 from tests.factories import (
     HostSiteFactory,
     VolunteerFactory,
+    handed_over,
     make_public_site,
     make_sheet,
     open_day,
@@ -308,12 +309,13 @@ class TestAfterBooking:
     ):
         day = open_day(site, date(2027, 3, 9), status="booked", volunteer=volunteer)
         half = open_day(site, date(2027, 3, 10), period="am", status="booked", volunteer=volunteer)
+        handed_over(day, half)
 
-        early = act(staff, day, "complete", consultations_count=18)
+        early = act(staff, day, "complete", consultations_count=18, no_exams=True)
         with time_machine.travel(datetime(2027, 3, 10, 19, 0, tzinfo=PARIS), tick=False):
-            full = act(staff, day, "complete", consultations_count=18)
-            halfday = act(staff, half, "complete", consultations_count=9)
-            again = act(staff, day, "complete", consultations_count=18)
+            full = act(staff, day, "complete", consultations_count=18, no_exams=True)
+            halfday = act(staff, half, "complete", consultations_count=9, no_exams=True)
+            again = act(staff, day, "complete", consultations_count=18, no_exams=True)
 
         assert refused(early, "invalid_transition")
         assert (full.json()["status"], full.json()["indemnity"]) == ("done", "200.00")

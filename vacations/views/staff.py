@@ -242,6 +242,7 @@ def vacation_complete_page(request: HttpRequest, pk: int) -> HttpResponse:
                 vacation=vacation,
                 by=request.user,
                 consultations_count=form.cleaned_data["consultations_count"],
+                no_exams=form.cleaned_data["no_exams"],
             )
         except (DomainError, ValidationError) as exc:
             form.add_service_error(exc)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from continuity import demo as continuity_demo
 from sites import demo as sites_demo
 from vacations import demo as vacations_demo
 from volunteers import demo as volunteers_demo
@@ -15,7 +16,8 @@ class Command(BaseCommand):
         accounts = sites_demo.seed()
         verifier = User.objects.get(email="cpts@demo.releve.fr")
         accounts += volunteers_demo.seed(verifier=verifier)
-        days = vacations_demo.seed()
+        days = vacations_demo.seed(close_day=continuity_demo.close_day)
+        exams = continuity_demo.seed()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo world ready. Accounts (password: {sites_demo.DEMO_PASSWORD}):"
@@ -25,3 +27,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:32} {role}")
         if days:
             self.stdout.write(f"{days} vacation days created.")
+        if exams:
+            self.stdout.write(f"{exams} pending exams, with their results and follow-up tasks.")

@@ -1,0 +1,587 @@
+"""Continuity of care over the API (API.md § Continuity of care).
+
+Every list and object reading goes through a `visible_to` queryset (404 outside scope) and writes
+an access record; every change goes through `continuity.services` or `continuity.ingest`.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.errors import translate_validation_errors
+from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES
+from continuity import ingest, services
+from continuity.audit import record_access
+from continuity.models import (
+    ContactRequest,
+    ExamKind,
+    FollowUpTask,
+    Handover,
+    IncomingResult,
+    PendingExam,
+)
+from sites.models import HostSite
+from vacations.models import Vacation
+
+
+def works_at(user, site_id: int) -> bool:
+    """Site staff of that site (secretary or course nurse), or a platform operator."""
+    return user.is_superuser or HostSite.objects.staffed_by(user).filter(pk=site_id).exists()
+
+
+class AuditedListMixin:
+    """Lists and objects holding patient references leave an access record per display."""
+
+    audit_name = ""
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        data = response.data
+        count = len(data.get("results", [])) if isinstance(data, dict) else len(data)
+        record_access(request, f"{self.audit_name}:list", count=count)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        record_access(request, self.audit_name, count=1, object_id=kwargs.get("pk"))
+        return response
+
+
+# --- Exams ------------------------------------------------------------------------------------
+
+
+class ExamSerializer(serializers.ModelSerializer):
+    vacation = serializers.PrimaryKeyRelatedField(queryset=Vacation.objects.none())
+    expected_by = serializers.DateField(required=False)
+    ordered_on = serializers.DateField(required=False)
+
+    class Meta:
+        model = PendingExam
+        fields = [
+            "id", "vacation", "site", "prescriber", "patient_ref", "patient_initials",
+            "patient_birth_year", "kind", "description", "order_number", "ordered_on",
+            "expected_by", "performer", "status", "received_at", "abnormal", "result_summary",
+            "responsible", "treating_doctor_status", "review_note", "dmp_deposited",
+            "sent_to_patient_space", "sent_to_prescriber", "closed_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "site", "prescriber", "status", "received_at", "abnormal", "result_summary",
+            "responsible", "treating_doctor_status", "review_note", "dmp_deposited",
+            "sent_to_patient_space", "sent_to_prescriber", "closed_at", "created_at",
+        ]  # fmt: skip
+        # The model's validators run in the service (one place), with the same messages.
+        extra_kwargs = {
+            name: {"validators": []}
+            for name in ("patient_ref", "patient_initials", "patient_birth_year", "description")
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["vacation"].queryset = Vacation.objects.visible_to(request.user)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    abnormal = serializers.BooleanField()
+    result_summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class CloseSerializer(serializers.Serializer):
+    responsible = serializers.ChoiceField(choices=PendingExam.Responsible.choices)
+    treating_doctor_status = serializers.ChoiceField(
+        choices=PendingExam.TreatingDoctorStatus.choices
+    )
+    review_note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    dmp_deposited = serializers.BooleanField(default=False)
+    sent_to_patient_space = serializers.BooleanField(default=False)
+    sent_to_prescriber = serializers.BooleanField(default=False)
+
+
+class ExamCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+
+class ExamFilter(django_filters.FilterSet):
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    kind = django_filters.ChoiceFilter(choices=ExamKind.choices)
+
+    class Meta:
+        model = PendingExam
+        fields = ["status", "site", "vacation", "kind", "prescriber"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(status=PendingExam.Status.AWAITING, expected_by__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class ExamViewSet(
+    AuditedListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pending exams: the volunteer who prescribed them and the site staff record them."""
+
+    serializer_class = ExamSerializer
+    filterset_class = ExamFilter
+    audit_name = "exams"
+
+    def get_queryset(self):
+        return PendingExam.objects.visible_to(self.request.user).order_by("expected_by", "pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        vacation = data.pop("vacation")
+        own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
+        if not own and not works_at(request.user, vacation.site_id):
+            raise PermissionDenied(_("Only the day's volunteer or the site's staff record exams."))
+        with translate_validation_errors():
+            (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
+        return Response(ExamSerializer(exam).data, status=201)
+
+    def _staff_exam(self) -> PendingExam:
+        exam = self.get_object()
+        if not works_at(self.request.user, exam.site_id):
+            raise PermissionDenied(_("Only the site's staff can do this."))
+        return exam
+
+    def _answer(self, exam: PendingExam) -> Response:
+        return Response(ExamSerializer(PendingExam.objects.get(pk=exam.pk)).data)
+
+    @extend_schema(request=ReceiveSerializer, responses=ExamSerializer)
+    @action(detail=True, methods=["post"])
+    def receive(self, request, pk=None):
+        exam = self._staff_exam()
+        body = ReceiveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            services.exam_receive(exam=exam, by=request.user, **body.validated_data)
+        return self._answer(exam)
+
+    @extend_schema(request=CloseSerializer, responses=ExamSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        exam = self._staff_exam()
+        body = CloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            services.exam_close(exam=exam, by=request.user, **body.validated_data)
+        return self._answer(exam)
+
+    @extend_schema(request=ExamCancelSerializer, responses=ExamSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        exam = self._staff_exam()
+        body = ExamCancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.exam_cancel(
+            exam=exam, by=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return self._answer(exam)
+
+
+# --- Incoming results -------------------------------------------------------------------------
+
+
+class IncomingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncomingResult
+        fields = [
+            "id", "format", "content_type", "size", "received_at", "caller", "site", "outcome",
+            "reason", "error", "order_number", "patient_ref", "abnormal", "summary",
+            "report_status", "exam", "replay_of", "resolved_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class IngestionResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["matched", "quarantined", "invalid"])
+    incoming = serializers.IntegerField()
+    exam = serializers.IntegerField(required=False)
+    detail = serializers.CharField(required=False)
+
+
+class ResultIngestionView(APIView):
+    """One result message in, stored raw before anything else; never a 500 on its content."""
+
+    permission_classes = [IsAuthenticated]
+    fmt = ""
+    # The body is read here, raw: DRF's parsers must not touch it.
+    parser_classes: list = []
+
+    @extend_schema(
+        request={"text/plain": OpenApiTypes.STR},
+        responses={
+            201: IngestionResultSerializer,
+            202: IngestionResultSerializer,
+            422: IngestionResultSerializer,
+        },
+    )
+    def post(self, request):
+        user = request.user
+        if not (user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *MANAGER_ROLES)):
+            raise PermissionDenied(_("Only a host site's account may send results."))
+        body = request._request.read(ingest.STORED_BYTES + 1)
+        incoming = ingest.ingest(
+            fmt=self.fmt,
+            body=body,
+            content_type=request.META.get("CONTENT_TYPE", ""),
+            caller=user,
+        )
+        outcome = incoming.outcome
+        if outcome == IncomingResult.Outcome.MATCHED:
+            return Response(
+                {"status": "matched", "exam": incoming.exam_id, "incoming": incoming.pk},
+                status=201,
+            )
+        if outcome == IncomingResult.Outcome.QUARANTINED:
+            return Response(
+                {"status": "quarantined", "incoming": incoming.pk, "reason": incoming.reason},
+                status=202,
+            )
+        return Response(
+            {"status": "invalid", "incoming": incoming.pk, "detail": incoming.error}, status=422
+        )
+
+
+class Hl7ResultView(ResultIngestionView):
+    fmt = IncomingResult.Format.HL7V2
+
+
+class FhirResultView(ResultIngestionView):
+    fmt = IncomingResult.Format.FHIR
+
+
+class MatchSerializer(serializers.Serializer):
+    exam = serializers.PrimaryKeyRelatedField(queryset=PendingExam.objects.none())
+
+
+class DismissSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=2000)
+
+
+class IncomingResultViewSet(
+    AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Every message received (`/results/`), and the quarantine to resolve."""
+
+    serializer_class = IncomingSerializer
+    filterset_fields = ["outcome", "format", "site"]
+    lookup_value_regex = r"\d+"
+    audit_name = "incoming_results"
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = IncomingResult.objects.all()
+        if not user.is_authenticated:
+            return queryset.none()
+        if not user.is_superuser:
+            queryset = queryset.filter(IncomingResult.visible_to_q(user))
+        return queryset.order_by("-received_at", "-pk")
+
+
+class QuarantineViewSet(IncomingResultViewSet):
+    audit_name = "quarantine"
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            # A replayed message stays with its original: one line to resolve.
+            .filter(
+                outcome=IncomingResult.Outcome.QUARANTINED,
+                resolved_at__isnull=True,
+                replay_of__isnull=True,
+            )
+        )
+
+    def _staff_incoming(self) -> IncomingResult:
+        incoming = self.get_object()
+        if incoming.site_id is None or not works_at(self.request.user, incoming.site_id):
+            raise PermissionDenied(_("Only the site's staff can resolve a quarantined result."))
+        return incoming
+
+    @extend_schema(request=MatchSerializer, responses=IncomingSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request, pk=None):
+        incoming = self._staff_incoming()
+        body = MatchSerializer(data=request.data)
+        body.fields["exam"].queryset = PendingExam.objects.visible_to(request.user).filter(
+            site__in=HostSite.objects.staffed_by(request.user)
+        )
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            incoming = ingest.quarantine_match(
+                incoming=incoming, exam=body.validated_data["exam"], by=request.user
+            )
+        return Response(IncomingSerializer(incoming).data)
+
+    @extend_schema(request=DismissSerializer, responses=IncomingSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        incoming = self._staff_incoming()
+        body = DismissSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            incoming = ingest.quarantine_dismiss(
+                incoming=incoming, by=request.user, note=body.validated_data["note"]
+            )
+        return Response(IncomingSerializer(incoming).data)
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    assignee_name = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FollowUpTask
+        fields = [
+            "id", "site", "exam", "incoming", "kind", "title", "assignee", "assignee_name",
+            "due_at", "priority", "status", "escalation_level", "escalated_at", "overdue",
+            "note", "created_at", "done_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_assignee_name(self, task) -> str | None:
+        return str(task.assignee) if task.assignee_id else None
+
+    def get_overdue(self, task) -> bool:
+        return task.is_overdue()
+
+
+class TaskFilter(django_filters.FilterSet):
+    assignee = django_filters.CharFilter(method="filter_assignee")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = FollowUpTask
+        fields = ["status", "site", "kind", "priority", "escalation_level", "exam"]
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee=self.request.user)
+        return queryset.filter(assignee_id=value) if value.isdigit() else queryset.none()
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Q(status__in=FollowUpTask.ACTIVE_STATUSES, due_at__lt=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class DoneSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+class QuestionSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=2000)
+
+
+class TaskViewSet(
+    AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Follow-up tasks, urgent first then by due time."""
+
+    serializer_class = TaskSerializer
+    filterset_class = TaskFilter
+    audit_name = "tasks"
+
+    def get_queryset(self):
+        return (
+            FollowUpTask.objects.visible_to(self.request.user)
+            .select_related("assignee")
+            .order_by("-priority", "due_at", "pk")
+        )
+
+    def _acting(self) -> FollowUpTask:
+        task = self.get_object()
+        user = self.request.user
+        allowed = task.assignee_id == user.pk or works_at(user, task.site_id)
+        if not allowed and not HostSite.objects.managed_by(user).filter(pk=task.site_id):
+            raise PermissionDenied(_("This task is not yours to act on."))
+        return task
+
+    def _answer(self, task: FollowUpTask) -> Response:
+        return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+    @extend_schema(request=None, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._answer(services.task_start(task=self._acting(), by=request.user))
+
+    @extend_schema(request=DoneSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        task = self._acting()
+        body = DoneSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            services.task_done(task=task, by=request.user, note=body.validated_data.get("note", ""))
+        return self._answer(task)
+
+    @extend_schema(request=QuestionSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"], url_path="contact-prescriber")
+    def contact_prescriber(self, request, pk=None):
+        task = self._acting()
+        body = QuestionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            services.contact_prescriber(
+                task=task, by=request.user, question=body.validated_data["question"]
+            )
+        return self._answer(task)
+
+
+# --- Contact requests -------------------------------------------------------------------------
+
+
+class ContactRequestSerializer(serializers.ModelSerializer):
+    exam = serializers.IntegerField(source="task.exam_id", read_only=True)
+    site = serializers.IntegerField(source="task.site_id", read_only=True)
+
+    class Meta:
+        model = ContactRequest
+        fields = [
+            "id", "task", "exam", "site", "volunteer", "asked_by", "question", "asked_at",
+            "due_at", "status", "answer", "answered_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=4000)
+
+
+class ContactRequestViewSet(
+    AuditedListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Questions to prescribing volunteers; a volunteer sees those addressed to it."""
+
+    serializer_class = ContactRequestSerializer
+    filterset_fields = ["status", "task", "volunteer"]
+    audit_name = "contact_requests"
+
+    def get_queryset(self):
+        return (
+            ContactRequest.objects.visible_to(self.request.user)
+            .select_related("task")
+            .order_by("-asked_at", "-pk")
+        )
+
+    @extend_schema(request=AnswerSerializer, responses=ContactRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        contact = self.get_object()
+        if contact.volunteer.user_id != request.user.pk:
+            raise PermissionDenied(_("Only the volunteer asked can answer."))
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with translate_validation_errors():
+            contact = services.contact_answer(
+                request=contact, by=request.user, answer=body.validated_data["answer"]
+            )
+        return Response(ContactRequestSerializer(self.get_queryset().get(pk=contact.pk)).data)
+
+
+# --- Handovers --------------------------------------------------------------------------------
+
+
+class HandoverSerializer(serializers.ModelSerializer):
+    vacation = serializers.PrimaryKeyRelatedField(queryset=Vacation.objects.none())
+    site = serializers.IntegerField(source="vacation.site_id", read_only=True)
+    patient_refs = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=100
+    )
+
+    class Meta:
+        model = Handover
+        fields = ["id", "vacation", "site", "author", "text", "patient_refs", "created_at"]
+        read_only_fields = ["author", "created_at"]
+        extra_kwargs = {"text": {"validators": []}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["vacation"].queryset = Vacation.objects.visible_to(request.user)
+
+
+class HandoverFilter(django_filters.FilterSet):
+    site = django_filters.NumberFilter(field_name="vacation__site")
+
+    class Meta:
+        model = Handover
+        fields = ["vacation", "site"]
+
+
+class HandoverViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Handovers, latest first; every reading is recorded (who, when)."""
+
+    serializer_class = HandoverSerializer
+    filterset_class = HandoverFilter
+
+    def get_queryset(self):
+        return Handover.objects.visible_to(self.request.user).select_related("vacation")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        services.record_reads(page, reader=request.user)
+        record_access(request, "handovers:list", count=len(page))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        handover = self.get_object()
+        services.record_reads([handover], reader=request.user)
+        record_access(request, "handover", count=1, object_id=handover.pk)
+        return Response(self.get_serializer(handover).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        vacation = data["vacation"]
+        own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
+        if not own and not works_at(request.user, vacation.site_id):
+            raise PermissionDenied(_("Only the day's volunteer or the site's staff write it."))
+        with translate_validation_errors():
+            handover = services.handover_write(
+                vacation=vacation,
+                by=request.user,
+                text=data["text"],
+                patient_refs=data.get("patient_refs", []),
+            )
+        return Response(self.get_serializer(handover).data, status=201)
+
+
+__all__ = [
+    "ContactRequestViewSet",
+    "ExamViewSet",
+    "FhirResultView",
+    "HandoverViewSet",
+    "Hl7ResultView",
+    "IncomingResultViewSet",
+    "QuarantineViewSet",
+    "TaskViewSet",
+]

@@ -1,0 +1,766 @@
+"""Parsing of incoming lab and radiology results (HL7 v2 ORU^R01 and FHIR R4 DiagnosticReport).
+
+Pure functions: bytes and a Content-Type in, a `ParsedResult` or an `InvalidMessage` out. No
+models, no database; the caller stores the raw message first, then matches on `order_numbers`.
+
+Whatever the bytes, the only exception that leaves `parse_hl7` / `parse_fhir` is
+`InvalidMessage`: the endpoints are open to laboratories' systems and the bodies are untrusted,
+so every failure of python-hl7, json or fhir.resources is wrapped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import hl7
+from django.utils.http import parse_header_parameters
+from django.utils.translation import gettext as _
+from pydantic import ValidationError
+
+MAX_BYTES = 1_048_576  # 1 MB
+MAX_SUMMARY = 2000
+MAX_REPLAY_KEY = 255  # a longer natural key (absurd MSH-4/MSH-10) is hashed instead
+
+HL7_CONTENT_TYPES = ("application/hl7-v2", "text/plain")
+FHIR_CONTENT_TYPES = ("application/fhir+json", "application/json")
+
+# HL7 table 0078 / FHIR v3-ObservationInterpretation codes that make a result need attention.
+ABNORMAL_FLAGS = frozenset({"H", "L", "HH", "LL", "A", "AA"})
+
+# Results without a UTC offset come from French laboratories.
+LOCAL_TZ = ZoneInfo("Europe/Paris")
+
+# Character sets we decode, by Python codec name (codecs.lookup(...).name). An allow-list: a
+# Content-Type may name any codec, including non-text ones such as "rot13" or "zlib".
+_ACCEPTED_CODECS = frozenset({"ascii", "utf-8", "iso8859-1", "iso8859-15", "cp1252"})
+
+# MSH-18 (HL7 table 0211) -> Python codec.
+_HL7_CHARSETS = {
+    "ASCII": "ascii",
+    "ISO IR6": "ascii",
+    "8859/1": "latin-1",
+    "ISO IR100": "latin-1",
+    "8859/15": "iso8859-15",
+    "UNICODE UTF-8": "utf-8",
+    "UTF-8": "utf-8",
+}
+
+# OBX-5 and OBX-8 are read this far only: a summary line has no use for more, and a hostile
+# "a^a^a^..." megabyte would otherwise cost a second of unescaping.
+_MAX_COMPONENTS = 10
+_MAX_REPETITIONS = 20
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
+_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+_HL7_TS = re.compile(
+    r"(?P<date>\d{8})(?P<hour>\d{2})?(?P<minute>\d{2})?(?P<second>\d{2})?(?:\.\d{1,4})?"
+    r"(?P<offset>[+-]\d{4})?"
+)
+
+# HL7 table 0123 (OBR-25 result status) -> FHIR DiagnosticReport.status vocabulary, after the
+# v2-to-FHIR concept map.
+_HL7_RESULT_STATUS = {
+    "O": "registered",
+    "I": "registered",
+    "S": "partial",
+    "A": "partial",
+    "R": "partial",
+    "P": "preliminary",
+    "F": "final",
+    "C": "corrected",
+    "X": "cancelled",
+}
+# HL7 table 0085 (OBX-11 observation status), used only when no OBR carries a status.
+_HL7_OBSERVATION_STATUS = {
+    "P": "preliminary",
+    "R": "preliminary",
+    "F": "final",
+    "C": "corrected",
+    "X": "cancelled",
+    "D": "entered-in-error",
+    "W": "entered-in-error",
+}
+
+FHIR_STATUSES = frozenset(
+    {
+        "registered",
+        "partial",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "appended",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    }
+)
+# "appended" (an addendum after the report was final) changes a report the doctor may have
+# reviewed already, like "amended" and "corrected".
+FHIR_AMENDED_STATUSES = frozenset({"amended", "corrected", "appended"})
+
+
+class InvalidMessage(Exception):
+    """The body is not a usable result message.
+
+    `detail` is a short explanation for the sender, already translated (gettext); `code` is a
+    stable machine-readable reason: empty, too_large, content_type, charset, unparseable,
+    invalid_resource, not_a_result, missing_segment or no_order_number.
+    """
+
+    def __init__(self, detail: str, *, code: str = "invalid") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ParsedResult:
+    format: str  # "hl7v2" or "fhir"
+    replay_key: str  # the same message sent twice gives the same key
+    order_numbers: tuple[str, ...]  # candidates, best first, non-empty, deduplicated
+    patient_id: str  # "" when absent
+    abnormal: bool
+    summary: str  # "name: value unit [flags] (ref. range)" lines, at most MAX_SUMMARY chars
+    status: str  # FHIR DiagnosticReport.status vocabulary: "final", "preliminary", ...
+    amended: bool
+    performer: str  # "" when absent
+    observed_at: datetime | None  # aware, in UTC
+
+
+# --- Shared checks ---------------------------------------------------------------------------
+
+
+def _check_envelope(body: bytes, content_type: str | None, accepted: tuple[str, ...]) -> str:
+    """Check the size, the media type and the emptiness; return the declared charset or ""."""
+    media_type, params = parse_header_parameters(content_type or "")
+    if media_type.strip().lower() not in accepted:
+        raise InvalidMessage(
+            _("Unsupported content type %(type)s: send %(expected)s.")
+            % {"type": repr((content_type or "")[:80]), "expected": " or ".join(accepted)},
+            code="content_type",
+        )
+    if len(body) > MAX_BYTES:
+        raise InvalidMessage(
+            _("The message is larger than %(max)s bytes.") % {"max": MAX_BYTES},
+            code="too_large",
+        )
+    if not body.strip():
+        raise InvalidMessage(_("The message is empty."), code="empty")
+    return str(params.get("charset", "")).strip()
+
+
+def _codec(charset: str) -> str:
+    try:
+        name = codecs.lookup(charset).name
+    except LookupError:
+        name = ""
+    if name not in _ACCEPTED_CODECS:
+        raise InvalidMessage(
+            _("Unsupported character set %(charset)s.") % {"charset": repr(charset[:40])},
+            code="charset",
+        )
+    return name
+
+
+def _decode(body: bytes, codec: str) -> str:
+    try:
+        return body.decode(codec, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InvalidMessage(
+            _("The message is not valid %(charset)s text (byte %(position)s).")
+            % {"charset": codec, "position": exc.start},
+            code="charset",
+        ) from exc
+
+
+def _dedupe(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))
+
+
+def _summary(lines: Iterable[str]) -> str:
+    """Join the non-empty lines, reading no further than needed (lines may be generated)."""
+    kept: list[str] = []
+    length = 0
+    for line in lines:
+        if line:
+            kept.append(line)
+            length += len(line) + 1
+        if length > MAX_SUMMARY:
+            break
+    text = "\n".join(kept)
+    if len(text) > MAX_SUMMARY:
+        text = text[: MAX_SUMMARY - 1] + "…"
+    return text
+
+
+def _summary_line(name: str, value: str, unit: str, flags: str, reference: str) -> str:
+    line = " ".join(part for part in (value, unit) if part)
+    if flags:
+        line = f"{line} [{flags}]" if line else f"[{flags}]"
+    if reference:
+        line = f"{line} (ref. {reference})"
+    line = f"{name or '?'}: {line}".strip()
+    # Values may carry HL7 formatting escapes (\.br\) or JSON newlines: one line per observation.
+    return " ".join(line.split())
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _no_order_number() -> InvalidMessage:
+    return InvalidMessage(
+        _("The message carries no order number: it cannot be matched to an exam."),
+        code="no_order_number",
+    )
+
+
+# --- HL7 v2 ----------------------------------------------------------------------------------
+
+
+def parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
+    """Parse one HL7 v2 ORU^R01 message in ER7 encoding."""
+    try:
+        return _parse_hl7(body, content_type)
+    except InvalidMessage:
+        raise
+    except Exception as exc:  # python-hl7 fails in many ways on hostile input
+        raise InvalidMessage(_("The HL7 message could not be read."), code="unparseable") from exc
+
+
+def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
+    declared = _check_envelope(body, content_type, HL7_CONTENT_TYPES)
+    raw = body.strip()
+    has_bom = raw.startswith(_UTF8_BOM)
+    if has_bom:
+        raw = raw[len(_UTF8_BOM) :]
+
+    # The charset may be named inside the message (MSH-18): read the first segment as latin-1,
+    # which decodes any byte, just to find the separators and that field.
+    first_line = re.split(rb"[\r\n]", raw, maxsplit=1)[0].decode("latin-1")
+    delimiters, msh_fields = _split_msh(first_line, raw)
+    codec = _codec(declared or _msh18_codec(msh_fields, delimiters))
+    if has_bom and codec != "utf-8":
+        raise InvalidMessage(
+            _("The message starts with a UTF-8 byte order mark but declares %(charset)s.")
+            % {"charset": codec},
+            code="charset",
+        )
+    text = _decode(raw, codec)
+
+    # python-hl7 only splits segments on \r; senders also use \n or \r\n.
+    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
+    segments_text = [line for line in lines if line.strip()]
+    for number, line in enumerate(segments_text, start=1):
+        if not _SEGMENT_ID.fullmatch(line[:3]) or line[3:4] not in ("", delimiters.field):
+            raise InvalidMessage(
+                _("Line %(line)s is not an HL7 segment.") % {"line": number},
+                code="unparseable",
+            )
+    if sum(line.startswith("MSH") for line in segments_text) > 1:
+        raise InvalidMessage(
+            _("Send one HL7 message per request (this body holds several MSH segments)."),
+            code="unparseable",
+        )
+
+    message = _Hl7Message(hl7.parse("\r".join(segments_text)), delimiters)
+    msh = message.segments("MSH")[0]
+    get = message.get
+
+    message_type = (get(msh, 9).upper(), get(msh, 9, comp=2).upper())
+    if message_type != ("ORU", "R01"):
+        raise InvalidMessage(
+            _("This is not a result message (ORU^R01) but %(type)s.")
+            % {"type": "^".join(part for part in message_type if part)[:40]},
+            code="not_a_result",
+        )
+    obrs = message.segments("OBR")
+    if not obrs:
+        raise InvalidMessage(
+            _("The ORU^R01 message has no OBR segment (observation request)."),
+            code="missing_segment",
+        )
+    obxs = message.segments("OBX")
+
+    # Placer numbers (ORC-2, OBR-2) first, in message order; filler numbers (OBR-3) as fallback.
+    placers = [get(segment, 2) for segment in message.segments("ORC", "OBR")]
+    order_numbers = _dedupe(placers + [get(obr, 3) for obr in obrs])
+    if not order_numbers:
+        raise _no_order_number()
+
+    pids = message.segments("PID")
+    flags = [flag for obx in obxs for flag in message.repetitions(obx, 8)]
+    obr_codes = [get(obr, 25).upper() for obr in obrs]
+    obx_codes = [get(obx, 11).upper() for obx in obxs]
+
+    # The replay key is built from the fields as sent (not unescaped), like the sender sees them.
+    sending_facility = str(msh[4]) if len(msh) > 4 else ""
+    control_id = str(msh[10]) if len(msh) > 10 else ""
+    replay_key = f"hl7:{sending_facility}:{control_id.strip() or _sha256(body)}"
+    if len(replay_key) > MAX_REPLAY_KEY:
+        replay_key = f"hl7:{_sha256(replay_key.encode())}"
+
+    observed = (_hl7_datetime(get(obr, 7)) for obr in obrs)
+    return ParsedResult(
+        format="hl7v2",
+        replay_key=replay_key,
+        order_numbers=order_numbers,
+        patient_id=get(pids[0], 3) if pids else "",
+        abnormal=any(flag.upper() in ABNORMAL_FLAGS for flag in flags),
+        summary=_summary(message.observation_line(obx) for obx in obxs),
+        status=_hl7_status(obr_codes, obx_codes),
+        amended="C" in obr_codes or "C" in obx_codes,
+        performer=get(msh, 4) or get(msh, 3),
+        observed_at=next((moment for moment in observed if moment is not None), None),
+    )
+
+
+@dataclass(frozen=True)
+class _Delimiters:
+    field: str
+    component: str
+    repetition: str
+    escape: str
+    subcomponent: str
+
+
+def _split_msh(first_line: str, raw: bytes) -> tuple[_Delimiters, list[str]]:
+    """Check the MSH segment's frame; return the delimiters and the raw MSH fields."""
+    if not first_line.startswith("MSH"):
+        if raw[:1] in (b"{", b"["):
+            detail = _("This looks like JSON, not an HL7 v2 message (FHIR has its own endpoint).")
+        else:
+            detail = _("The message does not start with an MSH segment.")
+        raise InvalidMessage(detail, code="unparseable")
+    separator = first_line[3:4]
+    if not separator or separator.isalnum() or separator.isspace() or not separator.isprintable():
+        raise InvalidMessage(_("The MSH segment has no valid field separator."), code="unparseable")
+    fields = first_line.split(separator)
+    encoding = fields[1] if len(fields) > 1 else ""
+    # MSH-2: component, repetition, escape, subcomponent (and, from v2.7, truncation).
+    if (
+        len(fields) < 3
+        or not 4 <= len(encoding) <= 5
+        or len(set(encoding + separator)) != len(encoding) + 1
+        or any(char.isalnum() or char.isspace() or not char.isprintable() for char in encoding)
+    ):
+        raise InvalidMessage(
+            _("The MSH segment has no valid encoding characters (MSH-2)."), code="unparseable"
+        )
+    # fields[0] is "MSH", fields[1] is MSH-2, so fields[n - 1] is MSH-n.
+    if len(fields) < 9 or not fields[8].strip():
+        raise InvalidMessage(
+            _("The MSH segment is truncated: it has no message type (MSH-9)."),
+            code="unparseable",
+        )
+    delimiters = _Delimiters(
+        field=separator,
+        component=encoding[0],
+        repetition=encoding[1],
+        escape=encoding[2],
+        subcomponent=encoding[3],
+    )
+    return delimiters, fields
+
+
+def _msh18_codec(fields: list[str], delimiters: _Delimiters) -> str:
+    value = fields[17] if len(fields) > 17 else ""
+    # MSH-18 repeats (alternate character sets); the first one is the message's default.
+    value = value.split(delimiters.repetition)[0].split(delimiters.component)[0]
+    value = value.strip().upper()
+    if not value:
+        return "utf-8"
+    if value not in _HL7_CHARSETS:
+        raise InvalidMessage(
+            _("Unsupported character set in MSH-18: %(charset)s.") % {"charset": value[:40]},
+            code="charset",
+        )
+    return _HL7_CHARSETS[value]
+
+
+class _Hl7Message:
+    """Field access over a python-hl7 message, with our own unescaping.
+
+    python-hl7 nests Segment > Field > Repetition > Component > subcomponent strings, with a
+    plain string wherever a level has no separator. segment[0] is the segment id, so
+    segment[n] is field n (MSH too: python-hl7 stores the field separator as MSH-1).
+    Its `extract_field` is not used: it unescapes with `hl7.util.unescape`, which expands
+    "\\.sk100000000\\" into a 100 MB string and raises or logs tracebacks on other sequences.
+    """
+
+    def __init__(self, message: Any, delimiters: _Delimiters) -> None:
+        self.message = message
+        self.delimiters = delimiters
+
+    def segments(self, *segment_ids: str) -> list[Any]:
+        return [segment for segment in self.message if str(segment[0]) in segment_ids]
+
+    def get(self, segment: Any, field: int, *, rep: int = 1, comp: int = 1) -> str:
+        """One component (its first subcomponent) of one repetition, unescaped; "" if absent."""
+        if field >= len(segment) or rep > len(segment[field]):
+            return ""
+        value = segment[field][rep - 1]
+        if not isinstance(value, str):
+            value = value[comp - 1] if comp <= len(value) else ""
+        elif comp > 1:
+            value = ""
+        if not isinstance(value, str):
+            value = value[0] if value else ""
+        return self.unescape(str(value)).strip()
+
+    def repetitions(self, segment: Any, field: int) -> list[str]:
+        count = min(len(segment[field]) if field < len(segment) else 0, _MAX_REPETITIONS)
+        values = [self.get(segment, field, rep=rep) for rep in range(1, count + 1)]
+        return [value for value in values if value]
+
+    def components(self, segment: Any, field: int, rep: int) -> list[str]:
+        value = segment[field][rep - 1]
+        count = 1 if isinstance(value, str) else min(len(value), _MAX_COMPONENTS)
+        return [self.get(segment, field, rep=rep, comp=comp) for comp in range(1, count + 1)]
+
+    def unescape(self, value: str) -> str:
+        escape = self.delimiters.escape
+        out = []
+        position = 0
+        while (start := value.find(escape, position)) != -1:
+            end = value.find(escape, start + 1)
+            if end == -1:  # unterminated: keep it as it came
+                break
+            out.append(value[position:start])
+            out.append(self._escape_sequence(value[start + 1 : end]))
+            position = end + 1
+        out.append(value[position:])
+        return "".join(out)
+
+    def _escape_sequence(self, sequence: str) -> str:
+        delimiters = self.delimiters
+        simple = {
+            "F": delimiters.field,
+            "S": delimiters.component,
+            "R": delimiters.repetition,
+            "T": delimiters.subcomponent,
+            "E": delimiters.escape,
+        }
+        if sequence in simple:
+            return simple[sequence]
+        if sequence[:3] in (".br", ".sp", ".ce"):  # formatted text: one line per observation
+            return " "
+        if sequence[:1] == "X" and _HEX.fullmatch(sequence[1:]):
+            decoded = bytes.fromhex(sequence[1:]).decode("latin-1")
+            return "".join(char for char in decoded if char.isprintable())
+        return ""  # highlighting, character set switches, unknown sequences
+
+    def observation_line(self, obx: Any) -> str:
+        name = self.get(obx, 3, comp=2) or self.get(obx, 3)
+        unit = self.get(obx, 6) or self.get(obx, 6, comp=2)
+        value_type = self.get(obx, 2).upper()
+        values = []
+        for rep in range(1, min(len(obx[5]) if len(obx) > 5 else 0, _MAX_REPETITIONS) + 1):
+            parts = self.components(obx, 5, rep)
+            if value_type in ("CE", "CWE", "CNE"):  # code^text: show the text
+                values.append(parts[1] if len(parts) > 1 and parts[1] else parts[0])
+            elif value_type == "SN":  # comparator^number^separator^number: ">^10", "^1^:^128"
+                values.append("".join(parts))
+            else:
+                values.append(" ".join(part for part in parts if part))
+        value = ", ".join(value for value in values if value)
+        flags = ",".join(self.repetitions(obx, 8))
+        return _summary_line(name, value, unit, flags, self.get(obx, 7))
+
+
+def _hl7_status(obr_codes: list[str], obx_codes: list[str]) -> str:
+    statuses = [_HL7_RESULT_STATUS.get(code, "unknown") for code in obr_codes if code]
+    if not statuses:
+        statuses = [_HL7_OBSERVATION_STATUS.get(code, "unknown") for code in obx_codes if code]
+    distinct = set(statuses)
+    if not distinct:
+        return "unknown"
+    if "corrected" in distinct:
+        return "corrected"
+    if len(distinct) > 1:
+        distinct.discard("cancelled")  # one cancelled order among others
+    if len(distinct) == 1:
+        return distinct.pop()
+    return "partial"
+
+
+def _hl7_datetime(value: str) -> datetime | None:
+    """HL7 TS/DTM (YYYYMMDD[HH[MM[SS[.S]]]][+/-ZZZZ]) -> aware datetime; None when unusable."""
+    match = _HL7_TS.fullmatch(value)
+    if not match:
+        return None
+    offset = match["offset"]
+    if offset:
+        hours, minutes = int(offset[1:3]), int(offset[3:5])
+        if hours > 23 or minutes > 59:
+            return None
+        delta = timedelta(hours=hours, minutes=minutes)
+        tzinfo: timezone | ZoneInfo = timezone(-delta if offset[0] == "-" else delta)
+    else:
+        tzinfo = LOCAL_TZ
+    digits = match["date"]
+    try:
+        return datetime(
+            int(digits[:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            tzinfo=tzinfo,
+        ).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+# --- FHIR ------------------------------------------------------------------------------------
+
+
+def parse_fhir(body: bytes, content_type: str | None) -> ParsedResult:
+    """Parse one FHIR R4 DiagnosticReport in JSON."""
+    try:
+        return _parse_fhir(body, content_type)
+    except InvalidMessage:
+        raise
+    except Exception as exc:  # fhir.resources raises KeyError, RecursionError... on odd input
+        raise InvalidMessage(
+            _("The FHIR resource could not be read."), code="invalid_resource"
+        ) from exc
+
+
+def _parse_fhir(body: bytes, content_type: str | None) -> ParsedResult:
+    # fhir.resources 8 defaults to R5 and ships R4B (4.3.0) and STU3, no R4. R4B is R4 plus a
+    # few new resources; DiagnosticReport and Observation read R4 documents the same way.
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+
+    declared = _check_envelope(body, content_type, FHIR_CONTENT_TYPES)
+    codec = _codec(declared or "utf-8")
+    text = _decode(body, "utf-8-sig" if codec == "utf-8" else codec)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidMessage(_("The body is not valid JSON."), code="unparseable") from exc
+    if not isinstance(data, dict):
+        raise InvalidMessage(
+            _("The body is not a FHIR resource (expected a JSON object)."), code="unparseable"
+        )
+    resource_type = data.get("resourceType")
+    if resource_type != "DiagnosticReport":
+        raise InvalidMessage(
+            _("This is not a result message (DiagnosticReport) but %(type)s.")
+            % {"type": repr(resource_type)[:40] if resource_type else _("no resourceType")},
+            code="not_a_result",
+        )
+    try:
+        report = DiagnosticReport.model_validate_json(text)
+    except ValidationError as exc:
+        raise InvalidMessage(_fhir_errors(exc), code="invalid_resource") from exc
+    if report.status not in FHIR_STATUSES:
+        raise InvalidMessage(
+            _("Unknown DiagnosticReport status %(status)s.") % {"status": repr(report.status)[:40]},
+            code="invalid_resource",
+        )
+
+    contained = {resource.id: resource for resource in report.contained or [] if resource.id}
+    order_numbers = _dedupe(
+        [(identifier.value or "").strip() for identifier in report.identifier or []]
+        + [
+            number
+            for reference in report.basedOn or []
+            for number in _based_on(reference, contained)
+        ]
+    )
+    if not order_numbers:
+        raise _no_order_number()
+
+    observations = _observations(report, contained)
+    codes = [
+        coding.code or ""
+        for observation in observations
+        for concept in observation.interpretation or []
+        for coding in concept.coding or []
+    ] + [
+        coding.code or ""
+        for concept in report.conclusionCode or []
+        for coding in concept.coding or []
+    ]
+    conclusion = " ".join((report.conclusion or "").split())
+    lines = itertools.chain([conclusion], map(_fhir_observation_line, observations))
+
+    return ParsedResult(
+        format="fhir",
+        replay_key=f"fhir:{_sha256(body)}",
+        order_numbers=order_numbers,
+        patient_id=_fhir_patient_id(report, contained),
+        abnormal=any(code.strip().upper() in ABNORMAL_FLAGS for code in codes),
+        summary=_summary(lines),
+        status=report.status,
+        amended=report.status in FHIR_AMENDED_STATUSES,
+        performer=_fhir_performer(report, contained),
+        observed_at=_fhir_observed_at(report),
+    )
+
+
+def _fhir_errors(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0] if errors else {"loc": (), "msg": ""}
+    where = ".".join(str(part) for part in first.get("loc", ())) or "DiagnosticReport"
+    detail = " ".join(str(first.get("msg", "")).split())[:160]
+    if len(errors) > 1:
+        return _("Invalid DiagnosticReport: %(where)s: %(detail)s (and %(more)s more).") % {
+            "where": where[:80],
+            "detail": detail,
+            "more": len(errors) - 1,
+        }
+    return _("Invalid DiagnosticReport: %(where)s: %(detail)s") % {
+        "where": where[:80],
+        "detail": detail,
+    }
+
+
+def _local(reference: Any, contained: dict[str, Any], resource_type: str) -> Any | None:
+    """The contained resource of that type a "#id" reference points to, or None."""
+    target = (getattr(reference, "reference", None) or "") if reference else ""
+    if not target.startswith("#"):
+        return None
+    resource = contained.get(target[1:])
+    if resource is None or resource.get_resource_type() != resource_type:
+        return None
+    return resource
+
+
+def _based_on(reference: Any, contained: dict[str, Any]) -> list[str]:
+    numbers = []
+    if reference.identifier is not None:
+        numbers.append((reference.identifier.value or "").strip())
+    request = _local(reference, contained, "ServiceRequest")
+    if request is not None:
+        numbers += [(identifier.value or "").strip() for identifier in request.identifier or []]
+    return numbers
+
+
+def _observations(report: Any, contained: dict[str, Any]) -> list[Any]:
+    """Contained Observations: those listed in `result` first, in order, then the others."""
+    listed = (_local(reference, contained, "Observation") for reference in report.result or [])
+    others = (r for r in report.contained or [] if r.get_resource_type() == "Observation")
+    observations: dict[int, Any] = {}  # by identity: two results may look alike
+    for observation in itertools.chain(listed, others):
+        if observation is not None:
+            observations.setdefault(id(observation), observation)
+    return list(observations.values())
+
+
+def _concept_text(concept: Any) -> str:
+    if concept is None:
+        return ""
+    if concept.text:
+        return concept.text.strip()
+    for coding in concept.coding or []:
+        if coding.display or coding.code:
+            return (coding.display or coding.code).strip()
+    return ""
+
+
+def _number(value: Decimal | float | int) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _fhir_observation_line(observation: Any) -> str:
+    value, unit = "", ""
+    if observation.valueQuantity is not None:
+        quantity = observation.valueQuantity
+        comparator = quantity.comparator or ""
+        if quantity.value is not None:
+            value = comparator + _number(quantity.value)
+        unit = quantity.unit or quantity.code or ""
+    elif observation.valueCodeableConcept is not None:
+        value = _concept_text(observation.valueCodeableConcept)
+    elif observation.valueString is not None:
+        value = observation.valueString
+    elif observation.valueInteger is not None:
+        value = str(observation.valueInteger)
+    elif observation.valueBoolean is not None:
+        value = str(observation.valueBoolean).lower()
+    flags = [
+        coding.code or ""
+        for concept in observation.interpretation or []
+        for coding in concept.coding or []
+    ]
+    return _summary_line(
+        _concept_text(observation.code),
+        value,
+        unit,
+        ",".join(flag for flag in flags if flag),
+        _fhir_reference_range(observation),
+    )
+
+
+def _fhir_reference_range(observation: Any) -> str:
+    for reference_range in observation.referenceRange or []:
+        if reference_range.text:
+            return reference_range.text
+        low, high = reference_range.low, reference_range.high
+        if (
+            low is not None
+            and low.value is not None
+            and high is not None
+            and high.value is not None
+        ):
+            return f"{_number(low.value)}-{_number(high.value)}"
+    return ""
+
+
+def _fhir_patient_id(report: Any, contained: dict[str, Any]) -> str:
+    subject = report.subject
+    if subject is None:
+        return ""
+    if subject.identifier is not None and subject.identifier.value:
+        return subject.identifier.value.strip()
+    patient = _local(subject, contained, "Patient")
+    if patient is not None:
+        for identifier in patient.identifier or []:
+            if identifier.value:
+                return identifier.value.strip()
+    return ""
+
+
+def _fhir_performer(report: Any, contained: dict[str, Any]) -> str:
+    for performer in report.performer or []:
+        if performer.display:
+            return performer.display.strip()
+        organization = _local(performer, contained, "Organization")
+        if organization is not None and organization.name:
+            return organization.name.strip()
+    return ""
+
+
+def _fhir_observed_at(report: Any) -> datetime | None:
+    period_start = report.effectivePeriod.start if report.effectivePeriod is not None else None
+    for value in (report.effectiveDateTime, period_start, report.issued):
+        moment = _aware(value)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _aware(value: Any) -> datetime | None:
+    # fhir.resources gives a datetime (always with an offset when it has a time), a date for
+    # "2026-11-20", and leaves partial dates ("2026-11") as plain strings.
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
+        return aware.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return None

@@ -1,0 +1,683 @@
+"""Every change of continuity of care, once: exams, results, tasks, questions, escalation.
+
+Callers (API, pages, jobs, ingestion) go through these functions; each runs in a transaction,
+locks what it changes, validates with the models' own validators (a bad field raises a
+`ValidationError` naming it, nothing written) and tells people through `accounts.notify`.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.errors import DomainError
+from accounts.models import User
+from accounts.notifications import notify
+from accounts.roles import Role
+from continuity.deadlines import add_working_days, add_working_hours
+from continuity.models import (
+    ContactRequest,
+    Escalation,
+    FollowUpTask,
+    Handover,
+    HandoverRead,
+    IncomingResult,
+    PendingExam,
+)
+from continuity.validators import reject_nir
+from sites.models import HostSite
+from vacations.models import Vacation
+
+Exam = PendingExam.Status
+Task = FollowUpTask
+TaskStatus = FollowUpTask.Status
+
+EXAM_FIELDS = (
+    "patient_ref", "patient_initials", "patient_birth_year", "kind", "description",
+    "order_number", "ordered_on", "expected_by", "performer",
+)  # fmt: skip
+
+
+def _invalid(message: str) -> DomainError:
+    return DomainError("invalid_transition", message)
+
+
+def _site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+# --- Who works on what ------------------------------------------------------------------------
+
+
+def _least_busy(users) -> User | None:
+    """The user with the fewest active tasks (then the oldest account): spreads the load."""
+    return (
+        users.annotate(
+            load=Count(
+                "follow_up_tasks",
+                filter=Q(follow_up_tasks__status__in=FollowUpTask.ACTIVE_STATUSES),
+            )
+        )
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def people_at_level(site: HostSite, level: int):
+    """Active users who answer for `site` at an escalation level."""
+    users = User.objects.filter(is_active=True)
+    if level == Task.Level.NURSE:
+        return users.filter(memberships__role=Role.COURSE_NURSE, memberships__site=site)
+    if level == Task.Level.TERRITORY:
+        return users.filter(
+            memberships__role=Role.TERRITORY_MANAGER, memberships__territory_id=site.territory_id
+        )
+    return users.filter(
+        memberships__role=Role.ARS_MANAGER,
+        memberships__region__in=HostSite.objects.filter(pk=site.pk).values(
+            "territory__department__region"
+        ),
+    )
+
+
+def route(site: HostSite, *, from_level: int = 0) -> tuple[User | None, int]:
+    """Who takes a task at `from_level` or, when nobody holds that role, the next level up.
+
+    A site without a course nurse sends its tasks to the territory manager (level 1).
+    """
+    for level in range(from_level, Task.Level.ARS + 1):
+        person = _least_busy(people_at_level(site, level).distinct())
+        if person is not None:
+            return person, level
+    return None, Task.Level.ARS
+
+
+def site_has_course_nurse(site: HostSite) -> bool:
+    return people_at_level(site, Task.Level.NURSE).exists()
+
+
+# --- Pending exams ----------------------------------------------------------------------------
+
+
+def expected_by_for(kind: str, ordered_on: Date) -> Date:
+    days = settings.RELEVE_EXAM_EXPECTED_DAYS.get(kind, settings.RELEVE_EXAM_EXPECTED_DAYS["other"])
+    return ordered_on + timedelta(days=days)
+
+
+def check_can_record(vacation: Vacation, *, today: Date) -> None:
+    if vacation.status not in (Vacation.Status.BOOKED, Vacation.Status.DONE):
+        raise _invalid(_("Exams are recorded for a booked or completed day."))
+    if vacation.date > today:
+        raise _invalid(_("Exams are recorded on or after the day."))
+
+
+def _new_exam(vacation: Vacation, *, by, fields: dict, today: Date) -> PendingExam:
+    fields = {key: fields.get(key) for key in EXAM_FIELDS if key in fields}
+    fields.setdefault("ordered_on", vacation.date)
+    if fields.get("ordered_on") is None:
+        fields["ordered_on"] = vacation.date
+    if not fields.get("expected_by") and fields.get("kind"):
+        fields["expected_by"] = expected_by_for(fields["kind"], fields["ordered_on"])
+    for key in ("patient_ref", "order_number", "description", "performer", "patient_initials"):
+        if isinstance(fields.get(key), str):
+            fields[key] = fields[key].strip()
+    if isinstance(fields.get("patient_initials"), str):
+        fields["patient_initials"] = fields["patient_initials"].upper().replace(".", "")
+    exam = PendingExam(
+        vacation=vacation,
+        site_id=vacation.site_id,
+        prescriber_id=vacation.volunteer_id,
+        created_by=by,
+        **{key: value for key, value in fields.items() if value is not None},
+    )
+    exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
+    if exam.expected_by < exam.ordered_on:
+        raise ValidationError(
+            {"expected_by": [_("The result cannot be expected before the order.")]}
+        )
+    return exam
+
+
+@transaction.atomic
+def exams_record(*, vacation: Vacation, by, rows: list[dict], now=None) -> list[PendingExam]:
+    """Record several exams of one day at once: all of them, or none.
+
+    A `ValidationError` names the row and field (`rows.2.patient_ref`); an order number already
+    used at the site answers `409 duplicate_order_number`.
+    """
+    now = now or timezone.now()
+    vacation = Vacation.objects.select_for_update().get(pk=vacation.pk)
+    check_can_record(vacation, today=timezone.localdate(now))
+    if not vacation.volunteer_id:
+        raise _invalid(_("This day has no volunteer."))
+    exams, errors = [], {}
+    for index, row in enumerate(rows):
+        try:
+            exams.append(_new_exam(vacation, by=by, fields=row, today=timezone.localdate(now)))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors[f"rows.{index}.{field}" if len(rows) > 1 else field] = messages
+    if errors:
+        raise ValidationError(errors)
+    numbers = [exam.order_number for exam in exams]
+    taken = set(
+        PendingExam.objects.filter(site_id=vacation.site_id, order_number__in=numbers).values_list(
+            "order_number", flat=True
+        )
+    )
+    if taken or len(set(numbers)) != len(numbers):
+        duplicate = sorted(taken) or sorted({n for n in numbers if numbers.count(n) > 1})
+        raise DomainError(
+            "duplicate_order_number",
+            _("Order number %(number)s is already used at this site.") % {"number": duplicate[0]},
+            field="order_number",
+        )
+    try:
+        with transaction.atomic():
+            created = [_save_exam(exam) for exam in exams]
+    except IntegrityError as exc:  # a concurrent insert of the same number
+        raise DomainError(
+            "duplicate_order_number",
+            _("This order number is already used at this site."),
+            field="order_number",
+        ) from exc
+    if vacation.no_exams:
+        vacation.no_exams = False
+        vacation.save(update_fields=["no_exams"])
+    return created
+
+
+def _save_exam(exam: PendingExam) -> PendingExam:
+    exam.save()
+    return exam
+
+
+@transaction.atomic
+def exam_update(*, exam: PendingExam, by, **fields) -> PendingExam:
+    """Correct an exam still awaiting its result."""
+    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    if exam.status != Exam.AWAITING:
+        raise _invalid(_("Only an exam still awaiting its result can be corrected."))
+    for key, value in fields.items():
+        if key in EXAM_FIELDS:
+            setattr(exam, key, value)
+    exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
+    if PendingExam.objects.filter(site_id=exam.site_id, order_number=exam.order_number).exclude(
+        pk=exam.pk
+    ):
+        raise DomainError(
+            "duplicate_order_number",
+            _("This order number is already used at this site."),
+            field="order_number",
+        )
+    exam.save()
+    return exam
+
+
+@transaction.atomic
+def exam_cancel(*, exam: PendingExam, by, reason: str = "", now=None) -> PendingExam:
+    now = now or timezone.now()
+    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    if exam.status != Exam.AWAITING:
+        raise _invalid(_("Only an exam still awaiting its result can be cancelled."))
+    exam.status = Exam.CANCELLED
+    exam.review_note = reason[:4000]
+    exam.save()
+    _finish_tasks(exam, kinds=[Task.Kind.CHASE_RESULT], by=by, now=now, note=reason)
+    return exam
+
+
+def _finish_tasks(exam: PendingExam, *, kinds, by, now, note: str = "") -> None:
+    for task in exam.tasks.select_for_update().filter(
+        kind__in=kinds, status__in=Task.ACTIVE_STATUSES
+    ):
+        task.status = TaskStatus.DONE
+        task.done_at, task.done_by = now, by
+        task.note = note or task.note
+        task.save()
+
+
+@transaction.atomic
+def exam_receive(
+    *,
+    exam: PendingExam,
+    by,
+    abnormal: bool,
+    result_summary: str = "",
+    amended: bool = False,
+    now=None,
+) -> PendingExam:
+    """A result came back (by hand or matched from a message): the nurse gets a task.
+
+    Abnormal → urgent, due within `RELEVE_TASK_URGENT_HOURS`; otherwise due in
+    `RELEVE_TASK_NORMAL_WORKING_DAYS` working days. A corrected (amended) result updates the
+    exam and reopens its review task.
+    """
+    now = now or timezone.now()
+    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    reject_nir(result_summary)
+    if exam.status == Exam.CANCELLED:
+        raise _invalid(_("This exam was cancelled."))
+    if exam.status != Exam.AWAITING and not amended:
+        raise _invalid(_("A result was already received for this exam."))
+    exam.status = Exam.RECEIVED
+    exam.received_at = now
+    exam.abnormal = bool(abnormal)
+    exam.result_summary = (result_summary or "")[:4000]
+    exam.closed_at = None
+    exam.save()
+    _finish_tasks(exam, kinds=[Task.Kind.CHASE_RESULT], by=by, now=now, note=_("Result received."))
+    urgent = bool(abnormal)
+    due = (
+        now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
+        if urgent
+        else add_working_days(now, settings.RELEVE_TASK_NORMAL_WORKING_DAYS)
+    )
+    title = (
+        _("Review an abnormal %(kind)s result (%(ref)s)")
+        if urgent
+        else _("Review a %(kind)s result (%(ref)s)")
+    ) % {"kind": exam.get_kind_display().lower(), "ref": exam.patient_ref}
+    task, created = task_open(
+        site=exam.site,
+        kind=Task.Kind.REVIEW_RESULT,
+        exam=exam,
+        title=title,
+        priority=Task.Priority.URGENT if urgent else Task.Priority.NORMAL,
+        due_at=due,
+        now=now,
+    )
+    if not created:  # an amended result: back to the top of the list
+        task = Task.objects.select_for_update().get(pk=task.pk)
+        task.title = title
+        task.priority = Task.Priority.URGENT if urgent else Task.Priority.NORMAL
+        task.due_at = due
+        if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
+            task.status = TaskStatus.OPEN
+            task.done_at = task.done_by = None
+        task.save()
+        _notify_assignee(task, kind="task_assigned", key=f"amended:{now.isoformat()}")
+    return exam
+
+
+CLOSE_FIELDS = (
+    "responsible", "review_note", "dmp_deposited", "sent_to_patient_space",
+    "sent_to_prescriber", "treating_doctor_status",
+)  # fmt: skip
+
+
+@transaction.atomic
+def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
+    """The follow-up is done: record the three legs and who took clinical responsibility."""
+    now = now or timezone.now()
+    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    if exam.status not in (Exam.RECEIVED, Exam.REVIEWED):
+        raise _invalid(_("Only an exam whose result was received can be closed."))
+    errors = {}
+    if fields.get("responsible") not in PendingExam.Responsible.values:
+        errors["responsible"] = [_("Say who takes clinical responsibility for the follow-up.")]
+    if fields.get("treating_doctor_status") not in PendingExam.TreatingDoctorStatus.values:
+        errors["treating_doctor_status"] = [_("Say whether the patient has a treating doctor.")]
+    if errors:
+        raise ValidationError(errors)
+    for key in CLOSE_FIELDS:
+        if key in fields:
+            setattr(exam, key, fields[key])
+    exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
+    exam.status = Exam.CLOSED
+    exam.reviewed_at = exam.reviewed_at or now
+    exam.closed_at, exam.closed_by = now, by
+    exam.save()
+    _finish_tasks(
+        exam,
+        kinds=[Task.Kind.REVIEW_RESULT, Task.Kind.CONTACT_PRESCRIBER, Task.Kind.INFORM_PATIENT],
+        by=by,
+        now=now,
+        note=exam.review_note,
+    )
+    return exam
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+def task_open(
+    *,
+    site: HostSite,
+    kind: str,
+    title: str,
+    priority: str,
+    due_at: datetime,
+    exam: PendingExam | None = None,
+    incoming: IncomingResult | None = None,
+    now=None,
+) -> tuple[FollowUpTask, bool]:
+    """Create a task routed to the site's course nurse (or up), once per exam/message and kind."""
+    now = now or timezone.now()
+    if exam is not None or incoming is not None:
+        existing = Task.objects.filter(kind=kind, exam=exam, incoming=incoming).first()
+        if existing is not None:
+            return existing, False
+    assignee, level = route(site)
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                site=site,
+                exam=exam,
+                incoming=incoming,
+                kind=kind,
+                title=title[:200],
+                priority=priority,
+                due_at=due_at,
+                assignee=assignee,
+                escalation_level=level,
+                escalated_at=now if level else None,
+                created_at=now,
+            )
+    except IntegrityError:  # a concurrent run created it first
+        return Task.objects.get(kind=kind, exam=exam, incoming=incoming), False
+    _notify_assignee(task, kind="task_escalated" if level else "task_assigned", key="created")
+    return task, True
+
+
+def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "") -> None:
+    if task.assignee_id is None:
+        return
+    notify(
+        users=[task.assignee],
+        kind=kind,
+        context={
+            "title": task.title,
+            "site": str(task.site),
+            "due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M"),
+            "priority": task.get_priority_display(),
+            "level": task.get_escalation_level_display(),
+            "reason": reason,
+            "url": _site_url(f"/suivi/taches/{task.pk}/"),
+        },
+        dedupe_key=f"{kind}:{task.pk}:{task.escalation_level}:{key}",
+    )
+
+
+def _lock_task(task: FollowUpTask) -> FollowUpTask:
+    return Task.objects.select_for_update().select_related("site").get(pk=task.pk)
+
+
+@transaction.atomic
+def task_start(*, task: FollowUpTask, by) -> FollowUpTask:
+    task = _lock_task(task)
+    if task.status != TaskStatus.OPEN:
+        raise _invalid(_("Only a task to do can be started."))
+    task.status = TaskStatus.IN_PROGRESS
+    if task.assignee_id is None:
+        task.assignee = by
+    task.save()
+    return task
+
+
+@transaction.atomic
+def task_done(*, task: FollowUpTask, by, note: str = "", now=None) -> FollowUpTask:
+    now = now or timezone.now()
+    task = _lock_task(task)
+    if task.status not in Task.ACTIVE_STATUSES:
+        raise _invalid(_("This task is already finished."))
+    if (
+        task.kind == Task.Kind.RESOLVE_QUARANTINE
+        and task.incoming.outcome == (IncomingResult.Outcome.QUARANTINED)
+        and not task.incoming.resolved_at
+    ):
+        raise _invalid(_("Match the result to an exam (or dismiss it) first."))
+    reject_nir(note)
+    task.status = TaskStatus.DONE
+    task.note = note[:4000] if note else task.note
+    task.done_at, task.done_by = now, by
+    task.save()
+    if task.exam_id and task.kind == Task.Kind.REVIEW_RESULT:
+        PendingExam.objects.filter(pk=task.exam_id, status=Exam.RECEIVED).update(
+            status=Exam.REVIEWED, reviewed_at=now
+        )
+    return task
+
+
+# --- Questions to the prescriber --------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_prescriber(*, task: FollowUpTask, by, question: str, now=None) -> ContactRequest:
+    """Ask the prescribing volunteer; the task waits, due when the volunteer committed to answer."""
+    now = now or timezone.now()
+    task = _lock_task(task)
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": [_("Write your question.")]})
+    if task.status not in Task.ACTIVE_STATUSES:
+        raise _invalid(_("This task is already finished."))
+    if task.exam_id is None:
+        raise _invalid(_("Only a task about an exam has a prescriber to ask."))
+    volunteer = task.exam.prescriber
+    commitment = volunteer.current_commitment(today=timezone.localdate(now))
+    hours = commitment.response_hours if commitment else 72
+    request = ContactRequest(
+        task=task,
+        volunteer=volunteer,
+        asked_by=by,
+        question=question,
+        asked_at=now,
+        due_at=add_working_hours(now, hours),
+    )
+    request.full_clean(exclude=["task", "volunteer", "asked_by"])
+    request.save()
+    task.status = TaskStatus.WAITING
+    task.due_at = request.due_at
+    task.save()
+    notify(
+        users=[volunteer.user],
+        kind="contact_request",
+        context={
+            "site": str(task.site),
+            "exam": task.exam.get_kind_display(),
+            "order_number": task.exam.order_number,
+            "question": question,
+            "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
+            "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
+        },
+        dedupe_key=f"contact_request:{request.pk}",
+    )
+    return request
+
+
+@transaction.atomic
+def contact_answer(*, request: ContactRequest, by, answer: str, now=None) -> ContactRequest:
+    now = now or timezone.now()
+    request = ContactRequest.objects.select_for_update().select_related("task").get(pk=request.pk)
+    answer = (answer or "").strip()
+    if not answer:
+        raise ValidationError({"answer": [_("Write your answer.")]})
+    if request.status != ContactRequest.Status.WAITING:
+        raise _invalid(_("This question was already answered."))
+    request.answer = answer
+    request.full_clean(exclude=["task", "volunteer", "asked_by"])
+    request.status = ContactRequest.Status.ANSWERED
+    request.answered_at = now
+    request.save()
+    task = _lock_task(request.task)
+    if task.status == TaskStatus.WAITING and not task.contact_requests.filter(
+        status=ContactRequest.Status.WAITING
+    ).exclude(pk=request.pk):
+        task.status = TaskStatus.IN_PROGRESS
+        task.due_at = now + timedelta(hours=settings.RELEVE_ESCALATION_HOURS[task.priority])
+        task.save()
+    notify(
+        users=[request.asked_by, *([task.assignee] if task.assignee_id else [])],
+        kind="contact_answered",
+        context={
+            "site": str(task.site),
+            "title": task.title,
+            "answer": answer,
+            "url": _site_url(f"/suivi/taches/{task.pk}/"),
+        },
+        dedupe_key=f"contact_answered:{request.pk}",
+    )
+    return request
+
+
+# --- Handovers and the day's closure ----------------------------------------------------------
+
+
+def _clean_refs(refs) -> list[str]:
+    if isinstance(refs, str):
+        refs = refs.replace(",", "\n").splitlines()
+    cleaned = [str(ref).strip()[:40] for ref in refs or [] if str(ref).strip()]
+    for ref in cleaned:
+        try:
+            reject_nir(ref)
+        except ValidationError as exc:
+            raise ValidationError({"patient_refs": exc.messages}) from exc
+    return cleaned[:100]
+
+
+@transaction.atomic
+def handover_write(*, vacation: Vacation, by, text: str, patient_refs=(), now=None) -> Handover:
+    now = now or timezone.now()
+    vacation = Vacation.objects.select_for_update().get(pk=vacation.pk)
+    check_can_record(vacation, today=timezone.localdate(now))
+    handover = Handover(
+        vacation=vacation,
+        author=by,
+        text=(text or "").strip(),
+        patient_refs=_clean_refs(patient_refs),
+        created_at=now,
+    )
+    handover.full_clean(exclude=["vacation", "author"])
+    handover.save()
+    return handover
+
+
+def record_reads(handovers, *, reader, now=None) -> None:
+    """Keep who read which handover, and when (each reading)."""
+    now = now or timezone.now()
+    HandoverRead.objects.bulk_create(
+        [HandoverRead(handover=handover, reader=reader, read_at=now) for handover in handovers]
+    )
+
+
+def closure_missing(vacation: Vacation, no_exams: bool) -> list[str]:
+    """What still keeps a day from being closed: its exams (or "none") and its handover."""
+    missing = []
+    has_exams = vacation.pending_exams.exclude(status=Exam.CANCELLED).exists()
+    if not has_exams and not (no_exams or vacation.no_exams):
+        missing.append(_("list the exams prescribed, or state that none was"))
+    if not vacation.handovers.exists():
+        missing.append(_("write the handover"))
+    return missing
+
+
+# --- Jobs -------------------------------------------------------------------------------------
+
+
+def overdue_exams(*, now=None) -> int:
+    """One `chase_result` task per exam still awaiting after its expected date."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    exams = (
+        PendingExam.objects.overdue(today=today)
+        .exclude(tasks__kind=Task.Kind.CHASE_RESULT)
+        .select_related("site")
+    )
+    created = 0
+    for exam in exams.iterator(chunk_size=200):
+        with transaction.atomic():
+            _task, new = task_open(
+                site=exam.site,
+                kind=Task.Kind.CHASE_RESULT,
+                exam=exam,
+                title=_("Chase the %(kind)s result expected on %(date)s (%(ref)s)")
+                % {
+                    "kind": exam.get_kind_display().lower(),
+                    "date": exam.expected_by.strftime("%d/%m/%Y"),
+                    "ref": exam.patient_ref,
+                },
+                priority=Task.Priority.NORMAL,
+                due_at=add_working_days(now, 1),
+                now=now,
+            )
+        created += new
+    return created
+
+
+@transaction.atomic
+def escalate(task: FollowUpTask, *, now=None) -> Escalation | None:
+    """Move an overdue task one level up (nurse → territory manager → ARS), once per deadline."""
+    now = now or timezone.now()
+    task = _lock_task(task)
+    if not task.is_overdue(now) or task.escalation_level >= Task.Level.ARS:
+        return None
+    waiting = task.contact_requests.filter(status=ContactRequest.Status.WAITING).first()
+    if waiting is not None:
+        reason = _("The prescriber did not answer by %(due)s.")
+    else:
+        reason = _("Not done by %(due)s.")
+    reason %= {"due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M")}
+    assignee, level = route(task.site, from_level=task.escalation_level + 1)
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                task=task,
+                missed_due_at=task.due_at,
+                from_level=task.escalation_level,
+                to_level=level,
+                from_user=task.assignee,
+                to_user=assignee,
+                reason=reason,
+                at=now,
+            )
+    except IntegrityError:
+        return None
+    task.escalation_level = level
+    task.assignee = assignee or task.assignee
+    task.escalated_at = now
+    task.due_at = now + timedelta(hours=settings.RELEVE_ESCALATION_HOURS[task.priority])
+    task.save()
+    _notify_assignee(task, kind="task_escalated", key=escalation.pk, reason=reason)
+    return escalation
+
+
+def escalate_tasks(*, now=None) -> int:
+    """Escalate every overdue task by one level; remind volunteers halfway through a question."""
+    now = now or timezone.now()
+    remind_contact_requests(now=now)
+    overdue = Task.objects.overdue(now=now).filter(escalation_level__lt=Task.Level.ARS)
+    return sum(escalate(task, now=now) is not None for task in overdue.only("pk").iterator())
+
+
+def remind_contact_requests(*, now=None) -> int:
+    """Remind the volunteer once, at half of its committed delay, of a question still open."""
+    now = now or timezone.now()
+    sent = 0
+    waiting = ContactRequest.objects.filter(
+        status=ContactRequest.Status.WAITING, due_at__gt=now
+    ).select_related("volunteer__user", "task__site", "task__exam")
+    for request in waiting.iterator():
+        if now < request.asked_at + (request.due_at - request.asked_at) / 2:
+            continue
+        sent += bool(
+            notify(
+                users=[request.volunteer.user],
+                kind="contact_reminder",
+                context={
+                    "site": str(request.task.site),
+                    "question": request.question,
+                    "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
+                    "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
+                },
+                dedupe_key=f"contact_reminder:{request.pk}",
+            )
+        )
+    return sent
