@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
+from accounts.roles import Role
 from sites import forms, services
 from sites.access import (
     can_edit_sheet,
@@ -70,6 +71,11 @@ class SitePage:
     @cached_property
     def can_manage(self) -> bool:
         return can_manage_site(self.user, self.site)
+
+    @cached_property
+    def has_course_nurse(self) -> bool:
+        """Results go to the site's course nurse; without one, to the territory manager."""
+        return self.site.memberships.filter(role=Role.COURSE_NURSE, user__is_active=True).exists()
 
     @cached_property
     def mandatory(self) -> list[SheetReadiness]:

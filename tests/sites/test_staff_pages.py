@@ -567,9 +567,21 @@ def test_it_shows_the_site_page_at_a_constant_cost(
     client.force_login(territory_manager)
 
     # session, user, site, ensure_sheet (5), sheet with its validator, contacts, equipment,
-    # readiness, memberships (shell), rights (edit: 2, submit, publish)
-    with django_assert_num_queries(17):
+    # readiness, memberships (shell), rights (edit: 2, submit, publish), has a course nurse
+    with django_assert_num_queries(18):
         response = client.get(reverse("site_detail", args=[site.pk]))
 
     assert response.status_code == 200
     assert f"C{contacts - 1}" in response.content.decode()
+
+
+def test_the_readiness_checklist_shows_a_site_without_a_course_nurse(client, site, secretary):
+    from accounts.roles import Role
+    from tests.conftest import member
+
+    client.force_login(secretary)
+    page = client.get(reverse("site_detail", args=[site.pk]))
+    assert 'data-testid="no-course-nurse"' in page.content.decode()
+    member(Role.COURSE_NURSE, site=site)
+    page = client.get(reverse("site_detail", args=[site.pk]))
+    assert 'data-testid="no-course-nurse"' not in page.content.decode()
