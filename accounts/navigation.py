@@ -41,6 +41,12 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("My planning"), "my_planning", frozenset({Role.VOLUNTEER})),
     NavItem(_("Open days"), "open_days", frozenset({Role.VOLUNTEER})),
     NavItem(_("Coverage"), "coverage", frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER})),
+    NavItem(
+        _("Follow-up"),
+        "continuity_worklist",
+        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY, Role.COURSE_NURSE}),
+    ),
+    NavItem(_("My follow-ups"), "continuity_my_followups", frozenset({Role.VOLUNTEER})),
     NavItem(_("API"), "swagger-ui"),
     NavItem(_("Administration"), "admin:index", staff_only=True),
 )

@@ -191,6 +191,10 @@ def quarantine_match(
     incoming = IncomingResult.objects.select_for_update().get(pk=incoming.pk)
     if incoming.outcome != Outcome.QUARANTINED or incoming.resolved_at:
         raise DomainError("invalid_transition", _("Only a quarantined result can be matched."))
+    if exam.status in (PendingExam.Status.CLOSED, PendingExam.Status.CANCELLED):
+        raise DomainError(
+            "invalid_transition", _("A closed or cancelled exam cannot take a result.")
+        )
     services.exam_receive(
         exam=exam,
         by=by,

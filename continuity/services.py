@@ -45,6 +45,13 @@ EXAM_FIELDS = (
 )  # fmt: skip
 
 
+def _reject_nir_in(field: str, value: str) -> None:
+    try:
+        reject_nir(value)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
 def _invalid(message: str) -> DomainError:
     return DomainError("invalid_transition", message)
 
@@ -209,8 +216,10 @@ def exam_update(*, exam: PendingExam, by, **fields) -> PendingExam:
         if key in EXAM_FIELDS:
             setattr(exam, key, value)
     exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
-    if PendingExam.objects.filter(site_id=exam.site_id, order_number=exam.order_number).exclude(
-        pk=exam.pk
+    if (
+        PendingExam.objects.filter(site_id=exam.site_id, order_number=exam.order_number)
+        .exclude(pk=exam.pk)
+        .exists()
     ):
         raise DomainError(
             "duplicate_order_number",
@@ -262,7 +271,7 @@ def exam_receive(
     """
     now = now or timezone.now()
     exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
-    reject_nir(result_summary)
+    _reject_nir_in("result_summary", result_summary)
     if exam.status == Exam.CANCELLED:
         raise _invalid(_("This exam was cancelled."))
     if exam.status != Exam.AWAITING and not amended:
@@ -434,7 +443,7 @@ def task_done(*, task: FollowUpTask, by, note: str = "", now=None) -> FollowUpTa
         and not task.incoming.resolved_at
     ):
         raise _invalid(_("Match the result to an exam (or dismiss it) first."))
-    reject_nir(note)
+    _reject_nir_in("note", note)
     task.status = TaskStatus.DONE
     task.note = note[:4000] if note else task.note
     task.done_at, task.done_by = now, by

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from tests.conftest import member
-from tests.factories import VolunteerFactory, make_public_site, open_day
+from tests.factories import VolunteerFactory, handed_over, make_public_site, open_day
 from vacations import services
 
 pytestmark = [
@@ -45,8 +45,13 @@ def planning(db):
     services.vacation_request(vacation=requested, volunteer=volunteer)
     past = open_day(site, today + timedelta(days=1))
     services.vacation_book(vacation=past, volunteer=volunteer, by=secretary)
+    handed_over(past)
     services.vacation_complete(
-        vacation=past, by=secretary, consultations_count=19, now=timezone.now() + timedelta(days=2)
+        vacation=past,
+        by=secretary,
+        consultations_count=19,
+        no_exams=True,
+        now=timezone.now() + timedelta(days=2),
     )
     return volunteer, booked, requested
 
