@@ -109,6 +109,25 @@ def _same_patient(parsed: ParsedResult, exam: PendingExam) -> bool:
     return parsed.patient_id.strip().casefold() == exam.patient_ref.strip().casefold()
 
 
+def _is_replay(incoming: IncomingResult) -> bool:
+    """The same message again: recorded with what the first one gave, nothing else happens."""
+    previous = (
+        IncomingResult.objects.filter(
+            replay_key=incoming.replay_key, outcome__in=[Outcome.MATCHED, Outcome.QUARANTINED]
+        )
+        .exclude(pk=incoming.pk)
+        .order_by("pk")
+        .first()
+    )
+    if previous is None:
+        return False
+    incoming.replay_of = previous
+    incoming.outcome, incoming.exam_id = previous.outcome, previous.exam_id
+    incoming.reason, incoming.site_id = previous.reason, previous.site_id
+    incoming.save()
+    return True
+
+
 @transaction.atomic
 def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> IncomingResult:
     incoming = IncomingResult.objects.select_for_update().get(pk=incoming.pk)
@@ -118,22 +137,14 @@ def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> Inc
     incoming.abnormal = parsed.abnormal
     incoming.summary = parsed.summary
     incoming.report_status = parsed.status[:20]
-    previous = (
-        IncomingResult.objects.filter(
-            replay_key=incoming.replay_key, outcome__in=[Outcome.MATCHED, Outcome.QUARANTINED]
-        )
-        .exclude(pk=incoming.pk)
-        .order_by("pk")
-        .first()
-    )
-    if previous is not None:  # the same message again: recorded, and nothing else happens
-        incoming.replay_of = previous
-        incoming.outcome, incoming.exam_id = previous.outcome, previous.exam_id
-        incoming.reason, incoming.site_id = previous.reason, previous.site_id
-        incoming.save()
-        return incoming
     exam, reason = _find_exam(parsed, caller)
+    if exam is None and _is_replay(incoming):
+        return incoming
     if exam is not None:
+        # The exam's row lock orders two deliveries of one message: the second sees the first.
+        exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+        if _is_replay(incoming):
+            return incoming
         incoming.site_id = exam.site_id  # the nurse of the exam's site resolves it
         if not _same_patient(parsed, exam):
             exam, reason = None, Reason.PATIENT_MISMATCH

@@ -116,7 +116,7 @@ def test_a_question_to_the_prescriber_waits_then_escalates_when_unanswered(
     services.escalate_tasks(now=question.due_at + timedelta(minutes=5))
     task.refresh_from_db()
     assert task.escalation_level == 1
-    assert "prescriber" in Escalation.objects.get().reason
+    assert "prescripteur" in Escalation.objects.get().reason  # recorded in French
 
 
 def test_the_volunteer_answers_and_the_task_comes_back(api, day, nurse):
