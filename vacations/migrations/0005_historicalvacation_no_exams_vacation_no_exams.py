@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vacations', '0004_day_preparation'),
+        ("vacations", "0004_day_preparation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalvacation',
-            name='no_exams',
-            field=models.BooleanField(default=False, verbose_name='no exam prescribed'),
+            model_name="historicalvacation",
+            name="no_exams",
+            field=models.BooleanField(default=False, verbose_name="no exam prescribed"),
         ),
         migrations.AddField(
-            model_name='vacation',
-            name='no_exams',
-            field=models.BooleanField(default=False, verbose_name='no exam prescribed'),
+            model_name="vacation",
+            name="no_exams",
+            field=models.BooleanField(default=False, verbose_name="no exam prescribed"),
         ),
     ]
