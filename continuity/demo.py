@@ -137,7 +137,7 @@ def seed(*, now: datetime | None = None) -> int:
     services.contact_prescriber(
         task=task,
         by=task.assignee or nurse,
-        question="Le contrôle de la glycémie est-il à prévoir avant la prochaine consultation ?",
+        question="Faut-il prévoir un contrôle avant la prochaine consultation de ce patient ?",
         now=now - timedelta(hours=2),
     )
     # One reviewed (its task done, the exam not closed yet), one cancelled (done elsewhere);

@@ -293,7 +293,7 @@ def exam_receive(
         _("Review an abnormal %(kind)s result (%(ref)s)")
         if urgent
         else _("Review a %(kind)s result (%(ref)s)")
-    ) % {"kind": exam.get_kind_display().lower(), "ref": exam.patient_ref}
+    ) % {"kind": exam.get_kind_display(), "ref": exam.patient_ref}
     task, created = task_open(
         site=exam.site,
         kind=Task.Kind.REVIEW_RESULT,
@@ -609,7 +609,7 @@ def overdue_exams(*, now=None) -> int:
                 exam=exam,
                 title=_("Chase the %(kind)s result expected on %(date)s (%(ref)s)")
                 % {
-                    "kind": exam.get_kind_display().lower(),
+                    "kind": exam.get_kind_display(),
                     "date": exam.expected_by.strftime("%d/%m/%Y"),
                     "ref": exam.patient_ref,
                 },
