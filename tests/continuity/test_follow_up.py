@@ -225,3 +225,21 @@ def test_task_filters(api, day, nurse):
     assert api.get("/api/v1/tasks/?status=open&assignee=me").json()["count"] == 1
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert api.get("/api/v1/tasks/?overdue=true").json()["results"][0]["overdue"] is True
+
+
+def test_my_planning_leads_the_next_volunteer_to_the_sites_handovers(client, day, site):
+    from django.urls import reverse
+
+    services.handover_write(vacation=day, by=day.volunteer.user, text="Pansement à refaire")
+    next_volunteer = VolunteerFactory()
+    coming = open_day(
+        site, timezone.localdate() + timedelta(days=2), status="booked", volunteer=next_volunteer
+    )
+    client.force_login(next_volunteer.user)
+    planning = client.get(reverse("my_planning")).content.decode()
+    link = f'href="{reverse("continuity_handovers")}?site={site.pk}"'
+    assert link in planning
+    assert f'data-testid="handovers-{coming.pk}"' in planning
+    page = client.get(reverse("continuity_handovers"), {"site": site.pk})
+    assert "Pansement à refaire" in page.content.decode()
+    assert HandoverRead.objects.filter(reader=next_volunteer.user).count() == 1
