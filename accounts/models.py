@@ -76,7 +76,8 @@ class Notification(models.Model):
     """One message to one person: written in the caller's transaction, delivered by a worker.
 
     The row is the proof a message exists (its `dedupe_key` is unique: asking twice writes
-    nothing more) and the state of its delivery (only a `queued` row is ever sent).
+    nothing more) and the state of its delivery: a `queued` row is claimed (`sending`, with
+    `claimed_at`) by one worker, then `sent` or, after `MAX_ATTEMPTS`, `failed`.
     """
 
     class Status(models.TextChoices):
@@ -106,6 +107,7 @@ class Notification(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)

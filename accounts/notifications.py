@@ -16,7 +16,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -25,7 +26,8 @@ from accounts.models import Notification
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A message still queued this long after it was written was lost on the way to the worker.
+# A message still queued this long after it was written (or last tried) was lost on the way to
+# the worker.
 STALE_AFTER = timedelta(minutes=5)
 
 
@@ -70,14 +72,29 @@ def enqueue(pk: int) -> None:
 
 
 def deliver(pk: int, *, now=None) -> str:
-    """Send a queued message once: claim it with a conditional UPDATE, send, record.
+    """Send a message once: claim it with a conditional UPDATE, send, record.
 
-    Two workers given the same id (a re-queued message) cannot both claim it.
+    Two workers given the same id (a re-queued or redelivered message) cannot both claim it:
+    the UPDATE touches one row for one of them only.
+
+    A worker killed while sending leaves its row `sending`. That claim is a lease: after
+    `RELEVE_NOTIFICATION_LEASE` the row may be claimed again (by the broker's redelivery of the
+    task, or by the sweeper's). What "once" means, then: a message is never lost, and it is
+    never sent twice by workers that are alive — the lease is longer than any send can last
+    (`EMAIL_TIMEOUT` bounds each SMTP step). The one window left is a worker killed after the
+    mail server accepted the message and before the row says `sent`: nobody can tell that
+    worker from one killed before sending, and we choose to send again rather than lose a
+    message (at least once, in that window only).
     """
     now = now or timezone.now()
-    claimed = Notification.objects.filter(pk=pk, status=Notification.Status.QUEUED).update(
-        status=Notification.Status.SENDING, attempts=F("attempts") + 1
+    claimable = Q(status=Notification.Status.QUEUED) | Q(
+        status=Notification.Status.SENDING,
+        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
     )
+    claimed = (
+        Notification.objects.filter(claimable, pk=pk)
+        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )  # fmt: skip
     if claimed != 1:
         return "skipped"
     notification = Notification.objects.select_related("recipient").get(pk=pk)
@@ -98,12 +115,21 @@ def deliver(pk: int, *, now=None) -> str:
 
 
 def requeue_stale(*, now=None, limit: int = 500) -> int:
-    """Enqueue again the messages still queued after `STALE_AFTER` (a lost broker message)."""
+    """Enqueue again what a worker should have sent by now: messages still queued
+    `STALE_AFTER` after they were written or last tried (a lost broker message), and messages
+    whose worker died while sending (`sending` past the lease, see `deliver`)."""
     now = now or timezone.now()
-    stale = Notification.objects.filter(
-        status=Notification.Status.QUEUED, created_at__lt=now - STALE_AFTER
-    ).values_list("pk", flat=True)[:limit]
-    ids = list(stale)
+    lost = Q(status=Notification.Status.QUEUED, last_touched__lt=now - STALE_AFTER)
+    abandoned = Q(
+        status=Notification.Status.SENDING,
+        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
+    )
+    ids = list(
+        Notification.objects.annotate(last_touched=Coalesce("claimed_at", "created_at"))
+        .filter(lost | abandoned)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
     for pk in ids:
         enqueue(pk)
     return len(ids)

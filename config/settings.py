@@ -6,6 +6,7 @@ printed to the console. Production sets DEBUG=false, SECRET_KEY, DATABASE_URL an
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -168,6 +169,8 @@ RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Seconds each SMTP step may take: a send that hangs fails instead of outliving its lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 if "EMAIL_URL" in env:
     _email = env.email_url("EMAIL_URL")
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
@@ -182,6 +185,16 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Relève <ne-pas-repondre@releve.localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A worker's claim on a message it is sending (accounts.notifications.deliver): past this, a
+# worker that died mid-send is presumed dead and the message is sent again. It must outlast the
+# longest send (a few SMTP steps of EMAIL_TIMEOUT each), or a slow send would go out twice.
+RELEVE_NOTIFICATION_LEASE = timedelta(
+    seconds=env.int("RELEVE_NOTIFICATION_LEASE_SECONDS", default=600)
+)
+if RELEVE_NOTIFICATION_LEASE.total_seconds() < 3 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "RELEVE_NOTIFICATION_LEASE_SECONDS must be at least 3 × EMAIL_TIMEOUT."
+    )
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -265,7 +278,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task a dead worker had taken (acks_late) is given to another one after this many
+    # seconds; the message it was sending is re-claimed only once its lease is over.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True

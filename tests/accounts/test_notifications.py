@@ -134,3 +134,24 @@ def test_every_message_renders_in_french_and_in_english(kind):
         assert "{{" not in subject + body
         assert "%(" not in subject + body
     assert rendered["fr"] != rendered["en"]
+
+
+def test_a_message_left_sending_by_a_dead_worker_is_sent_again_after_its_lease(user, settings):
+    notify([user])
+    pk = Notification.objects.get().pk
+    killed_at = timezone.now()
+    # What a worker killed in the middle of a delivery leaves: the claim, no email.
+    Notification.objects.filter(pk=pk).update(status="sending", claimed_at=killed_at, attempts=1)
+
+    within_lease = killed_at + settings.RELEVE_NOTIFICATION_LEASE - timedelta(seconds=1)
+    after_lease = killed_at + settings.RELEVE_NOTIFICATION_LEASE + timedelta(seconds=1)
+    redelivered_early = notifications.deliver(pk, now=within_lease)
+    swept_early = notifications.requeue_stale(now=within_lease)
+    with time_machine.travel(after_lease, tick=False):
+        swept = notifications.requeue_stale()
+        swept_again = notifications.requeue_stale()
+
+    assert (redelivered_early, swept_early, swept, swept_again) == ("skipped", 0, 1, 0)
+    notification = Notification.objects.get()
+    assert (notification.status, notification.attempts) == ("sent", 2)
+    assert len(mail.outbox) == 1
