@@ -168,7 +168,10 @@ RELEVE_MFA_REQUIRED_ROLES = ("ars_manager", "territory_manager", "course_nurse")
 RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
 
 # --- Email ----------------------------------------------------------------------------------
+# Development prints messages (console) or keeps them as files under var/mail
+# (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend); docker-compose has Mailpit.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 # Seconds each SMTP step may take: a send that hangs fails instead of outliving its lease.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 if "EMAIL_URL" in env:
@@ -180,7 +183,7 @@ if "EMAIL_URL" in env:
     EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", EMAIL_FILE_PATH)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Relève <ne-pas-repondre@releve.localhost>"
 )
