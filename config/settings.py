@@ -310,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vacations.tasks.monthly_statements",
         "schedule": crontab(day_of_month=1, hour=8, minute=0),
     },
+    "weekly_digest": {
+        "task": "reports.tasks.weekly_digest",
+        "schedule": crontab(day_of_week=1, hour=8, minute=0),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

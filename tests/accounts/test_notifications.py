@@ -130,7 +130,7 @@ EVERY_VARIABLE = {
 
 def test_kinds_are_the_templates_of_the_notifications_folder(db):
     assert notifications.notification_kinds() == KINDS
-    assert {"vacation_booked", "vacation_reminder"} <= set(KINDS)
+    assert {"vacation_booked", "vacation_reminder", "weekly_digest"} <= set(KINDS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -218,6 +218,20 @@ def test_escalations_and_contact_requests_cannot_be_turned_off(user):
     assert notifications.email_wanted(user, "task_escalated")
     assert notifications.email_wanted(user, "contact_request")
     assert not notifications.email_wanted(user, "vacation_booked")
+
+
+def test_a_kind_with_its_own_html_template_keeps_it(user):
+    [digest] = notifications.notify(
+        users=[user], kind="weekly_digest", context=EVERY_VARIABLE, dedupe_key="digest"
+    )
+
+    notifications.deliver(digest.pk)
+
+    html = mail.outbox[0].alternatives[0][0]
+    assert digest.html
+    assert html == digest.html
+    assert "<h2" in html
+    assert "Journées" in html
 
 
 def test_a_message_left_sending_by_a_dead_worker_is_sent_again_after_its_lease(user, settings):
