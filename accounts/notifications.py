@@ -10,8 +10,9 @@ A new kind of message is one file, `templates/notifications/<kind>.txt`: the sub
 first line, the plain-text body below. It is rendered in the recipient's language
 (`User.language`, French by default), with these conventions for the context:
 
-- `link`: the page the message is about, a path (`reverse(...)`) or an absolute URL. Templates
-  see it absolute (`{{ link }}`); the inbox entry and the email's button open it.
+- `link` (or `url`, its alias): the page the message is about, a path (`reverse(...)`) or an
+  absolute URL. Templates see it absolute (`{{ link }}`, `{{ url }}`); the inbox entry and the
+  email's button open it.
 - `site_url` is given to every template.
 - Values are rendered as given (a lazy translation follows the recipient's language) and kept
   as strings in `Notification.context`.
@@ -77,6 +78,9 @@ KIND_LABELS: dict[str, str] = {
     "weekly_digest": _("Weekly summary of your territories"),
     "task_escalated": _("Escalated follow-up tasks"),
     "contact_request": _("Questions about your patients"),
+    "task_assigned": _("Follow-up tasks given to you"),
+    "contact_reminder": _("Reminders of a question waiting for your answer"),
+    "contact_answered": _("Answers of a prescriber to your question"),
 }
 
 
@@ -120,10 +124,16 @@ def absolute_url(link: str) -> str:
     return link if "://" in link else f"{settings.SITE_URL}{link}"
 
 
+def link_of(context: Mapping[str, object]) -> str:
+    """The page a message is about, as given (`link`, or `url`)."""
+    return str(context.get("link") or context.get("url") or "")
+
+
 def _template_context(context: Mapping[str, object]) -> dict[str, object]:
     values = {**context, "site_url": settings.SITE_URL}
-    if context.get("link"):
-        values["link"] = absolute_url(str(context["link"]))
+    for name in ("link", "url"):
+        if context.get(name):
+            values[name] = absolute_url(str(context[name]))
     return values
 
 
@@ -149,7 +159,7 @@ def _layout_context(*, subject: str, body: str, link: str) -> dict[str, object]:
 def render_html(kind: str, context: Mapping[str, object], *, subject: str, body: str) -> str:
     """The HTML email in the active language: `notifications/<kind>.html` if there is one,
     else the shared layout around the plain text."""
-    layout = _layout_context(subject=subject, body=body, link=str(context.get("link") or ""))
+    layout = _layout_context(subject=subject, body=body, link=link_of(context))
     if kind in _templates(".html"):
         return render_to_string(
             f"notifications/{kind}.html", {**_template_context(context), **layout}
@@ -218,7 +228,7 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
                 rows.append(
                     Notification(
                         recipient=user, kind=message.kind, subject=subject, body=body, html=html,
-                        link=str(message.context.get("link") or "")[:500],
+                        link=link_of(message.context)[:500],
                         context=stored[index], dedupe_key=key,
                     )
                 )  # fmt: skip

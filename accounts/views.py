@@ -71,6 +71,8 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Follow a message's link from the inbox: it is read, then."""
     notification = _mark_read(request, pk)
     link = notification.link
+    if link.startswith(f"{settings.SITE_URL}/"):
+        link = link.removeprefix(settings.SITE_URL)
     if link and url_has_allowed_host_and_scheme(
         link, allowed_hosts={request.get_host(), *settings.ALLOWED_HOSTS}
     ):

@@ -138,6 +138,16 @@ def test_opening_a_message_marks_it_read_and_goes_to_its_page(client, volunteer)
     assert Notification.objects.filter(read_at__isnull=True).count() == 0
 
 
+def test_a_link_to_this_site_opens_in_place(client, volunteer, settings):
+    settings.SITE_URL = "https://releve.example.fr"
+    linked = message(volunteer, "absolute", url="https://releve.example.fr/suivi/taches/4/")
+    client.force_login(volunteer)
+
+    response = client.get(reverse("notification_open", args=[linked.pk]))
+
+    assert (response.status_code, response.url) == (302, "/suivi/taches/4/")
+
+
 def test_mark_all_as_read(client, volunteer):
     for key in ("a", "b", "c"):
         message(volunteer, key)

@@ -125,6 +125,7 @@ EVERY_VARIABLE = {
     "sections": [{"title": "Journées", "count": 1, "items": ["09/03/2027"], "more": 0,
                   "link": "/couverture/"}],
     "link": "/jours/1/",
+    "url": "/jours/1/",
 }  # fmt: skip
 
 
@@ -292,3 +293,16 @@ def test_two_writers_racing_on_a_key_write_each_message_once(user):
 
     assert [n.dedupe_key for n in written] == ["other"]
     assert Notification.objects.count() == 2
+
+
+def test_url_is_the_links_other_name(user, settings, django_capture_on_commit_callbacks):
+    settings.SITE_URL = "https://releve.example.fr"
+    context = {**CONTEXT, "url": "https://releve.example.fr/suivi/taches/4/"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [notification] = notifications.notify(
+            users=[user], kind="vacation_booked", context=context, dedupe_key="url"
+        )
+
+    assert notification.link == "https://releve.example.fr/suivi/taches/4/"
+    assert 'href="https://releve.example.fr/suivi/taches/4/"' in mail.outbox[0].alternatives[0][0]
