@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Notification, User
-from accounts.notifications import enqueue
+from accounts.notifications import enqueue_many
 
 
 @admin.register(User)
@@ -15,7 +15,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Identity"), {"fields": ("first_name", "last_name")}),
+        (_("Identity"), {"fields": ("first_name", "last_name", "language")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -27,8 +27,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "recipient", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_display = ["created_at", "kind", "recipient", "status", "channel", "attempts", "sent_at"]
+    list_filter = ["status", "channel", "kind"]
     list_select_related = ["recipient"]
     search_fields = ["recipient__email", "dedupe_key", "subject"]
     readonly_fields = [f.name for f in Notification._meta.fields]
@@ -38,8 +38,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("pk", flat=True))
         Notification.objects.filter(pk__in=ids).update(status=Notification.Status.QUEUED)
-        for pk in ids:
-            enqueue(pk)
+        enqueue_many(ids)
         self.message_user(
             request, _("%(count)s notification(s) queued again.") % {"count": len(ids)}
         )

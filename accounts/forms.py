@@ -8,11 +8,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BoundField
 from django.forms.widgets import Input
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
+from accounts.models import NotificationPreference
+from accounts.notifications import MANDATORY_KINDS, kind_label, notification_kinds
 
 ServiceError = ValidationError | DomainError
 
@@ -101,3 +106,40 @@ class DsfrFormMixin:
     def add_service_error(self, exc: ServiceError) -> None:
         add_service_error(self, exc)
         self.describe_errors()
+
+
+class NotificationPreferencesForm(DsfrFormMixin, forms.Form):
+    """The language of one's messages and the kinds one also wants by email."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        help_text=_("Of the messages you receive, and of these pages on this browser."),
+        widget=forms.RadioSelect,
+    )
+    emailed = forms.MultipleChoiceField(
+        label=_("Also send me an email for"),
+        help_text=_("Unticked: the message only reaches your inbox in Relève."),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        kinds = [kind for kind in notification_kinds() if kind not in MANDATORY_KINDS]
+        muted = set(
+            NotificationPreference.objects.filter(user=user, email=False).values_list(
+                "kind", flat=True
+            )
+        )
+        kwargs.setdefault(
+            "initial",
+            {"language": user.language, "emailed": [k for k in kinds if k not in muted]},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [
+            (code, get_language_info(code)["name_local"].capitalize())
+            for code, _name in settings.LANGUAGES
+        ]
+        self.fields["emailed"].choices = sorted(
+            ((kind, kind_label(kind)) for kind in kinds), key=lambda choice: choice[1]
+        )
+        self.always_emailed = sorted(kind_label(kind) for kind in MANDATORY_KINDS)

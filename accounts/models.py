@@ -36,6 +36,11 @@ class EmailUserManager(UserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # The language of the messages this person receives (emails and inbox); pages follow the
+    # browser or the language switcher.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -72,11 +77,25 @@ class User(AbstractUser):
         return self.has_role(*settings.RELEVE_MFA_REQUIRED_ROLES)
 
 
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> NotificationQuerySet:
+        """One's own messages only: an inbox is personal, for staff too."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(recipient=user)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)
+
+
 class Notification(models.Model):
     """One message to one person: written in the caller's transaction, delivered by a worker.
 
     The row is the proof a message exists (its `dedupe_key` is unique: asking twice writes
-    nothing more) and the state of its delivery (only a `queued` row is ever sent).
+    nothing more), the recipient's inbox entry, and the state of its email delivery: a
+    `queued` row is claimed (`sending`, with `claimed_at`) by one worker, then `sent` or, after
+    `MAX_ATTEMPTS`, `failed`. A message whose kind the recipient receives in the inbox only is
+    `sent` on the `inapp` channel, without an email.
     """
 
     class Status(models.TextChoices):
@@ -87,6 +106,7 @@ class Notification(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("Email")
+        INAPP = "inapp", _("Inbox only")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -100,16 +120,24 @@ class Notification(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=255)
     body = models.TextField(_("body"))
+    # Only when `notifications/<kind>.html` exists: that email's HTML, rendered with the live
+    # context. Otherwise the shared layout wraps `body` when the email is sent.
+    html = models.TextField(_("HTML body"), blank=True)
+    # The page the message is about (a path, or an absolute URL): the inbox and emails link it.
+    link = models.CharField(_("link"), max_length=500, blank=True)
     context = models.JSONField(_("context"), default=dict, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=255, unique=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("notification")
@@ -118,7 +146,32 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["recipient", "-created_at"], name="inbox_order"),
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    """Whether `user` receives `kind` by email too (no row: yes). The inbox gets every kind;
+    `accounts.notifications.MANDATORY_KINDS` are emailed whatever this says."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    email = models.BooleanField(_("by email"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.kind}: {'email' if self.email else 'inbox'}"

@@ -1,88 +1,371 @@
-"""The one entry point for telling people something: `notify(...)`.
+"""The one entry point for telling people something: `notify(...)` (`notify_many` for a batch).
 
 `notify` writes one `Notification` row per recipient inside the caller's transaction (a
 rolled-back booking leaves none) and asks a Celery worker to deliver it once the transaction
 commits. The row is the durable part: if the broker is down, the request still succeeds and the
 sweeper (`requeue_notifications`) enqueues the message again later; delivery claims the row, so
 a message queued twice is still sent once.
+
+A new kind of message is one file, `templates/notifications/<kind>.txt`: the subject on the
+first line, the plain-text body below. It is rendered in the recipient's language
+(`User.language`, French by default), with these conventions for the context:
+
+- `link` (or `url`, its alias): the page the message is about, a path (`reverse(...)`) or an
+  absolute URL. Templates see it absolute (`{{ link }}`, `{{ url }}`); the inbox entry and the
+  email's button open it.
+- `site_url` is given to every template.
+- Values are rendered as given (a lazy translation follows the recipient's language) and kept
+  as strings in `Notification.context`.
+
+The HTML email is the plain text inside one shared layout (`emails/notification.html`), unless
+`notifications/<kind>.html` exists (it extends that layout and sees the same context).
+
+Every message lands in the recipient's inbox. Email can be turned off per kind
+(`NotificationPreference`), except for `MANDATORY_KINDS`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Notification
+from accounts.models import Notification, NotificationPreference
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A message still queued this long after it was written was lost on the way to the worker.
+# A message still queued this long after it was written (or last tried) was lost on the way to
+# the worker.
 STALE_AFTER = timedelta(minutes=5)
+# Messages per broker message: one publish costs about a millisecond, a reminder run writes
+# thousands of messages.
+ENQUEUE_BATCH = 100
+
+# Kinds that are emailed whatever the recipient's preferences say: someone is waiting for an
+# answer about a patient. The continuity app writes them (an overdue task escalated to a
+# manager; a site team's question to the prescribing volunteer, who committed to answer, and
+# its reminder halfway through the committed delay).
+MANDATORY_KINDS = frozenset({"task_escalated", "contact_request", "contact_reminder"})
+
+# What the preferences page calls each kind; a kind missing here shows its code, readable.
+KIND_LABELS: dict[str, str] = {
+    "vacation_requested": _("A volunteer asks for a day at your site"),
+    "vacation_booked": _("A day is booked for you"),
+    "vacation_declined": _("Your request for a day is declined"),
+    "vacation_withdrawn": _("A volunteer withdraws from a day"),
+    "vacation_cancelled": _("A day you were booked on is cancelled"),
+    "vacation_reminder": _("Reminders before your days"),
+    "vacation_reminder_site": _("Reminders before a volunteer comes"),
+    "request_waiting": _("A request waits for your answer"),
+    "call_for_volunteers": _("Calls for volunteers"),
+    "monthly_statement": _("Your monthly indemnity statement"),
+    "monthly_indemnities": _("Indemnities due in your territories"),
+    "weekly_digest": _("Weekly summary of your territories"),
+    "task_escalated": _("Escalated follow-up tasks"),
+    "contact_request": _("Questions about your patients"),
+    "task_assigned": _("Follow-up tasks given to you"),
+    "contact_reminder": _("Reminders of a question waiting for your answer"),
+    "contact_answered": _("Answers of a prescriber to your question"),
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for `notify_many`: the same arguments as `notify`."""
+
+    users: Sequence
+    kind: str
+    context: Mapping[str, object] = field(default_factory=dict)
+    dedupe_key: str = ""
+
+
+# --- Kinds, languages, rendering ------------------------------------------------------------
+
+
+@functools.cache
+def _templates(suffix: str) -> frozenset[str]:
+    folders = [Path(folder) for engine in settings.TEMPLATES for folder in engine["DIRS"]]
+    folders += [Path(app.path) / "templates" for app in apps.get_app_configs()]
+    return frozenset(
+        path.stem for folder in folders for path in (folder / "notifications").glob(f"*{suffix}")
+    )
+
+
+def notification_kinds() -> list[str]:
+    """Every kind of message: one per `notifications/<kind>.txt` template."""
+    return sorted(_templates(".txt"))
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize())
+
+
+def language_of(user) -> str:
+    language = getattr(user, "language", "")
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def absolute_url(link: str) -> str:
+    return link if "://" in link else f"{settings.SITE_URL}{link}"
+
+
+def link_of(context: Mapping[str, object]) -> str:
+    """The page a message is about, as given (`link`, or `url`)."""
+    return str(context.get("link") or context.get("url") or "")
+
+
+def _template_context(context: Mapping[str, object]) -> dict[str, object]:
+    values = {**context, "site_url": settings.SITE_URL}
+    for name in ("link", "url"):
+        if context.get(name):
+            values[name] = absolute_url(str(context[name]))
+    return values
 
 
 def render_message(kind: str, context: Mapping[str, object]) -> tuple[str, str]:
-    """Subject (first line) and body of `templates/notifications/<kind>.txt`."""
-    text = render_to_string(f"notifications/{kind}.txt", {**context, "site_url": settings.SITE_URL})
+    """Subject (first line) and body of `templates/notifications/<kind>.txt`, in the active
+    language."""
+    text = render_to_string(f"notifications/{kind}.txt", _template_context(context))
     subject, _, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"
+
+
+def _layout_context(*, subject: str, body: str, link: str) -> dict[str, object]:
+    return {
+        "subject": subject,
+        "body": body,
+        "link": absolute_url(link) if link else "",
+        "language": translation.get_language(),
+        "site_url": settings.SITE_URL,
+        "preferences_url": absolute_url(reverse("notification_preferences")),
+    }
+
+
+def render_html(kind: str, context: Mapping[str, object], *, subject: str, body: str) -> str:
+    """The HTML email in the active language: `notifications/<kind>.html` if there is one,
+    else the shared layout around the plain text."""
+    layout = _layout_context(subject=subject, body=body, link=link_of(context))
+    if kind in _templates(".html"):
+        return render_to_string(
+            f"notifications/{kind}.html", {**_template_context(context), **layout}
+        )
+    return render_to_string("emails/notification.html", layout)
+
+
+def _stored(value: object) -> object:
+    """Context as JSON: containers kept, every other value as the string it renders to."""
+    if isinstance(value, Mapping):
+        return {str(key): _stored(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_stored(item) for item in value]
+    return str(value)
+
+
+# --- Writing --------------------------------------------------------------------------------
 
 
 def notify(
     *, users: Iterable, kind: str, context: Mapping[str, object], dedupe_key: str
 ) -> list[Notification]:
     """Write a message for each active recipient (once per `dedupe_key`) and enqueue it."""
-    recipients = {user.pk: user for user in users if user.email and user.is_active}
-    written = []
-    with translation.override(settings.LANGUAGE_CODE):
-        subject, body = render_message(kind, context)
-    for user in recipients.values():
-        notification, created = Notification.objects.get_or_create(
-            dedupe_key=f"{dedupe_key}:{user.pk}"[:255],
-            defaults={
-                "recipient": user, "kind": kind, "subject": subject[:255], "body": body,
-                "context": {key: str(value) for key, value in context.items()},
-            },
-        )  # fmt: skip
-        if created:
-            written.append(notification)
-    for notification in written:
-        transaction.on_commit(lambda pk=notification.pk: enqueue(pk))
+    return notify_many([Message(tuple(users), kind, context, dedupe_key)])
+
+
+def notify_many(messages: Iterable[Message]) -> list[Notification]:
+    """`notify` for many messages at once: one query to find those already written, one
+    rendering per message and language, one bulk insert, one enqueue after the commit.
+
+    Returns the notifications written now (those whose key existed are left alone).
+    """
+    messages = list(messages)
+    wanted: dict[str, tuple[object, int]] = {}  # dedupe key → (recipient, message index)
+    for index, message in enumerate(messages):
+        for user in message.users:
+            if user.email and user.is_active:
+                wanted.setdefault(f"{message.dedupe_key}:{user.pk}"[:255], (user, index))
+    if not wanted:
+        return []
+    keys = list(wanted)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(
+            Notification.objects.filter(dedupe_key__in=keys[start : start + 500]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+    by_language: dict[str, list[str]] = {}
+    for key, (user, _index) in wanted.items():
+        if key not in existing:
+            by_language.setdefault(language_of(user), []).append(key)
+    # The context as kept on the rows: rendered once per message, in the caller's language.
+    to_write = {wanted[key][1] for language_keys in by_language.values() for key in language_keys}
+    stored = {index: _stored(dict(messages[index].context)) for index in to_write}
+    rows = []
+    for language, language_keys in by_language.items():
+        rendered: dict[int, tuple[str, str, str]] = {}
+        with translation.override(language):
+            for key in language_keys:
+                user, index = wanted[key]
+                message = messages[index]
+                if index not in rendered:
+                    rendered[index] = _render_row(message)
+                subject, body, html = rendered[index]
+                rows.append(
+                    Notification(
+                        recipient=user, kind=message.kind, subject=subject, body=body, html=html,
+                        link=link_of(message.context)[:500],
+                        context=stored[index], dedupe_key=key,
+                    )
+                )  # fmt: skip
+    written = _insert(rows)
+    if written:
+        pks = [notification.pk for notification in written]
+        transaction.on_commit(lambda: enqueue_many(pks))
     return written
 
 
-def enqueue(pk: int) -> None:
-    """Hand a message to the broker; if it is down, the sweeper will try again."""
-    from accounts.tasks import deliver_notification
+def _render_row(message: Message) -> tuple[str, str, str]:
+    """Subject, body and, for a kind with an HTML template of its own, its HTML (rendered now,
+    with the live context); in the active language."""
+    subject, body = render_message(message.kind, message.context)
+    html = ""
+    if message.kind in _templates(".html"):
+        html = render_html(message.kind, message.context, subject=subject, body=body)
+    return subject[:255], body, html
 
+
+def _insert(rows: list[Notification]) -> list[Notification]:
     try:
-        deliver_notification.delay(pk)
+        with transaction.atomic():
+            return Notification.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        # Another transaction wrote some of these keys since we looked: one by one, then.
+        written = []
+        for row in rows:
+            defaults = {
+                name: getattr(row, name)
+                for name in ("recipient", "kind", "subject", "body", "html", "link", "context")
+            }
+            notification, created = Notification.objects.get_or_create(
+                dedupe_key=row.dedupe_key, defaults=defaults
+            )
+            if created:
+                written.append(notification)
+        return written
+
+
+# --- Enqueueing -----------------------------------------------------------------------------
+
+
+def enqueue_many(pks: Iterable[int], *, queue: str | None = None) -> int:
+    """Hand messages to the broker, by batches; if it is down, the sweeper will try again.
+
+    Returns how many were handed over (the rest stay queued in the database).
+    """
+    from accounts.tasks import deliver_notification, deliver_notifications
+
+    pks = list(pks)
+    options = {"queue": queue} if queue else {}
+    handed = 0
+    try:
+        for start in range(0, len(pks), ENQUEUE_BATCH):
+            batch = pks[start : start + ENQUEUE_BATCH]
+            if len(batch) == 1:
+                deliver_notification.apply_async((batch[0],), **options)
+            else:
+                deliver_notifications.apply_async((batch,), **options)
+            handed += len(batch)
     except Exception:  # the broker is out of our hands: never fail the user's request
-        logger.warning("notification %s stays queued: broker unreachable", pk, exc_info=True)
+        logger.warning(
+            "%s notification(s) stay queued: broker unreachable", len(pks) - handed, exc_info=True
+        )
+    return handed
+
+
+def enqueue(pk: int) -> None:
+    enqueue_many([pk])
+
+
+# --- Delivering -----------------------------------------------------------------------------
+
+
+def email_wanted(user, kind: str) -> bool:
+    if kind in MANDATORY_KINDS:
+        return True
+    return not NotificationPreference.objects.filter(user=user, kind=kind, email=False).exists()
+
+
+def build_email(notification: Notification) -> EmailMultiAlternatives:
+    """The email of a notification, in its recipient's language: the stored text with a
+    footer, and its HTML (stored, or the shared layout around the text)."""
+    user = notification.recipient
+    with translation.override(language_of(user)):
+        footer = gettext("Your notifications and email preferences: %(url)s") % {
+            "url": absolute_url(reverse("notification_preferences"))
+        }
+        html = notification.html or render_to_string(
+            "emails/notification.html",
+            _layout_context(
+                subject=notification.subject, body=notification.body, link=notification.link
+            ),
+        )
+    email = EmailMultiAlternatives(
+        notification.subject, f"{notification.body}\n-- \nRelève · {footer}\n", None, [user.email]
+    )
+    email.attach_alternative(html, "text/html")
+    return email
 
 
 def deliver(pk: int, *, now=None) -> str:
-    """Send a queued message once: claim it with a conditional UPDATE, send, record.
+    """Send a message once: claim it with a conditional UPDATE, send, record.
 
-    Two workers given the same id (a re-queued message) cannot both claim it.
+    Two workers given the same id (a re-queued or redelivered message) cannot both claim it:
+    the UPDATE touches one row for one of them only.
+
+    A worker killed while sending leaves its row `sending`. That claim is a lease: after
+    `RELEVE_NOTIFICATION_LEASE` the row may be claimed again (by the broker's redelivery of the
+    task, or by the sweeper's). What "once" means, then: a message is never lost, and it is
+    never sent twice by workers that are alive — the lease is longer than any send can last
+    (`EMAIL_TIMEOUT` bounds each SMTP step). The one window left is a worker killed after the
+    mail server accepted the message and before the row says `sent`: nobody can tell that
+    worker from one killed before sending, and we choose to send again rather than lose a
+    message (at least once, in that window only).
     """
     now = now or timezone.now()
-    claimed = Notification.objects.filter(pk=pk, status=Notification.Status.QUEUED).update(
-        status=Notification.Status.SENDING, attempts=F("attempts") + 1
+    claimable = Q(status=Notification.Status.QUEUED) | Q(
+        status=Notification.Status.SENDING,
+        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
     )
+    claimed = (
+        Notification.objects.filter(claimable, pk=pk)
+        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )  # fmt: skip
     if claimed != 1:
         return "skipped"
     notification = Notification.objects.select_related("recipient").get(pk=pk)
+    if not email_wanted(notification.recipient, notification.kind):
+        Notification.objects.filter(pk=pk).update(
+            status=Notification.Status.SENT, channel=Notification.Channel.INAPP, sent_at=now
+        )
+        return "inbox"
     try:
-        send_mail(notification.subject, notification.body, None, [notification.recipient.email])
+        build_email(notification).send()
     except OSError as exc:  # SMTP down or refused: try again later, then give up visibly
         status = (
             Notification.Status.FAILED
@@ -98,12 +381,20 @@ def deliver(pk: int, *, now=None) -> str:
 
 
 def requeue_stale(*, now=None, limit: int = 500) -> int:
-    """Enqueue again the messages still queued after `STALE_AFTER` (a lost broker message)."""
+    """Enqueue again what a worker should have sent by now: messages still queued
+    `STALE_AFTER` after they were written or last tried (a lost broker message), and messages
+    whose worker died while sending (`sending` past the lease, see `deliver`)."""
     now = now or timezone.now()
-    stale = Notification.objects.filter(
-        status=Notification.Status.QUEUED, created_at__lt=now - STALE_AFTER
-    ).values_list("pk", flat=True)[:limit]
-    ids = list(stale)
-    for pk in ids:
-        enqueue(pk)
+    lost = Q(status=Notification.Status.QUEUED, last_touched__lt=now - STALE_AFTER)
+    abandoned = Q(
+        status=Notification.Status.SENDING,
+        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
+    )
+    ids = list(
+        Notification.objects.annotate(last_touched=Coalesce("claimed_at", "created_at"))
+        .filter(lost | abandoned)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    enqueue_many(ids)
     return len(ids)

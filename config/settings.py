@@ -6,6 +6,7 @@ printed to the console. Production sets DEBUG=false, SECRET_KEY, DATABASE_URL an
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -167,7 +168,12 @@ RELEVE_MFA_REQUIRED_ROLES = ("ars_manager", "territory_manager", "course_nurse")
 RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
 
 # --- Email ----------------------------------------------------------------------------------
+# Development prints messages (console) or keeps them as files under var/mail
+# (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend); docker-compose has Mailpit.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+# Seconds each SMTP step may take: a send that hangs fails instead of outliving its lease.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 if "EMAIL_URL" in env:
     _email = env.email_url("EMAIL_URL")
     EMAIL_BACKEND = _email["EMAIL_BACKEND"]
@@ -177,11 +183,21 @@ if "EMAIL_URL" in env:
     EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
     EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
-    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+    EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", EMAIL_FILE_PATH)
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Relève <ne-pas-repondre@releve.localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A worker's claim on a message it is sending (accounts.notifications.deliver): past this, a
+# worker that died mid-send is presumed dead and the message is sent again. It must outlast the
+# longest send (a few SMTP steps of EMAIL_TIMEOUT each), or a slow send would go out twice.
+RELEVE_NOTIFICATION_LEASE = timedelta(
+    seconds=env.int("RELEVE_NOTIFICATION_LEASE_SECONDS", default=600)
+)
+if RELEVE_NOTIFICATION_LEASE.total_seconds() < 3 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "RELEVE_NOTIFICATION_LEASE_SECONDS must be at least 3 × EMAIL_TIMEOUT."
+    )
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -265,7 +281,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task a dead worker had taken (acks_late) is given to another one after this many
+    # seconds; the message it was sending is re-claimed only once its lease is over.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
@@ -294,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     "escalate_tasks": {
         "task": "continuity.tasks.escalate_tasks",
         "schedule": crontab(minute="*/15"),
+    },
+    "weekly_digest": {
+        "task": "reports.tasks.weekly_digest",
+        "schedule": crontab(day_of_week=1, hour=8, minute=0),
     },
 }
 

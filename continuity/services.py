@@ -25,6 +25,7 @@ from continuity.deadlines import add_working_days, add_working_hours
 from continuity.models import (
     ContactRequest,
     Escalation,
+    ExamKind,
     FollowUpTask,
     Handover,
     HandoverRead,
@@ -406,8 +407,9 @@ def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "
             "title": task.title,
             "site": str(task.site),
             "due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M"),
-            "priority": task.get_priority_display(),
-            "level": task.get_escalation_level_display(),
+            # Lazy labels: each recipient reads them in its own language.
+            "priority": Task.Priority(task.priority).label,
+            "level": Task.Level(task.escalation_level).label,
             "reason": reason,
             "url": _site_url(f"/suivi/taches/{task.pk}/"),
         },
@@ -491,7 +493,7 @@ def contact_prescriber(*, task: FollowUpTask, by, question: str, now=None) -> Co
         kind="contact_request",
         context={
             "site": str(task.site),
-            "exam": task.exam.get_kind_display(),
+            "exam": ExamKind(task.exam.kind).label,
             "order_number": task.exam.order_number,
             "question": question,
             "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),

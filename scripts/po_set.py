@@ -27,7 +27,7 @@ def main(path: str) -> None:
         if not match:
             continue
         msgid = "".join(json.loads(part) for part in re.findall(r'".*"', match.group(1)))
-        if msgid not in wanted or "msgid_plural" in block:
+        if msgid not in wanted or re.search(r"^msgid_plural", block, re.M):
             continue
         lines = [
             line for line in block.split("\n")

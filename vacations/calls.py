@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
-from accounts.notifications import notify
+from accounts.notifications import Message, notify_many
 from sites.models import HostSite
 from vacations.models import Vacation
 from vacations.selectors import available_for, days_taken_for
-from volunteers.models import Volunteer
+from volunteers.models import Period, Volunteer
 
 FIRST_CALL = 14  # days ahead: those who declared themselves available
 SECOND_CALL = 7  # days ahead: everyone who chose the territory and has quota left
@@ -41,7 +42,7 @@ def call_for_volunteers(*, now: datetime | None = None) -> int:
     """Write today's calls (delivery follows the commit); return how many were new."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    written = 0
+    messages: list[Message] = []
     days = (
         Vacation.objects.filter(
             status=Vacation.Status.OPEN,
@@ -63,19 +64,21 @@ def call_for_volunteers(*, now: datetime | None = None) -> int:
             volunteers = volunteers.filter(available_for(vacation))
         else:
             volunteers = volunteers.filter(preferred_territories=vacation.site.territory_id)
-        for volunteer in volunteers:
-            written += len(
-                notify(
-                    users=[volunteer.user],
-                    kind="call_for_volunteers",
-                    context={
-                        "vacation": vacation.pk,
-                        "site": vacation.site.name,
-                        "city": vacation.site.city,
-                        "date": vacation.date.strftime("%d/%m/%Y"),
-                        "period": str(vacation.get_period_display()),
-                    },
-                    dedupe_key=f"call:{vacation.pk}:{volunteer.pk}",
-                )
+        context = {
+            "vacation": vacation.pk,
+            "site": vacation.site.name,
+            "city": vacation.site.city,
+            "date": vacation.date.strftime("%d/%m/%Y"),
+            "period": Period(vacation.period).label,  # lazy: in each volunteer's language
+            "link": reverse("vacation_detail", args=[vacation.pk]),
+        }
+        messages.extend(
+            Message(
+                users=[volunteer.user],
+                kind="call_for_volunteers",
+                context=context,
+                dedupe_key=f"call:{vacation.pk}:{volunteer.pk}",
             )
-    return written
+            for volunteer in volunteers
+        )
+    return len(notify_many(messages))

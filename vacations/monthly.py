@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.notifications import notify
@@ -48,9 +49,9 @@ def send_monthly_statements(*, now: datetime | None = None) -> int:
                 kind="monthly_statement",
                 context={
                     "month": month.strftime("%m/%Y"),
-                    "month_param": month.strftime("%Y-%m"),
                     "days": f"{row['days'].normalize()}",
                     "amount": row["amount"],
+                    "link": f"{reverse('api-my-statement-pdf')}?month={month:%Y-%m}",
                 },
                 dedupe_key=f"statement:{row['volunteer']}:{month:%Y-%m}",
             )
@@ -75,6 +76,7 @@ def send_monthly_statements(*, now: datetime | None = None) -> int:
                     "territory": row["site__territory__name"],
                     "days": str(row["days"]),
                     "amount": row["amount"],
+                    "link": reverse("coverage"),
                 },
                 dedupe_key=f"indemnities:{membership.territory_id}:{month:%Y-%m}",
             )

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -261,7 +262,13 @@ def vacation_decline(*, vacation: Vacation, by, now: datetime | None = None) -> 
         raise _invalid(_("Only a requested day can be declined."))
     volunteer = vacation.volunteer
     _release(vacation, kind=VacationRelease.Kind.DECLINED, by=by, now=now)
-    notify_volunteer(vacation, kind="vacation_declined", now=now, volunteer=volunteer)
+    notify_volunteer(
+        vacation,
+        kind="vacation_declined",
+        now=now,
+        volunteer=volunteer,
+        link=reverse("open_days"),
+    )
     return vacation
 
 
@@ -309,7 +316,7 @@ def vacation_cancel(
     vacation.cancelled_at = now
     _save(vacation, by=by)
     if vacation.volunteer_id:
-        notify_volunteer(vacation, kind="vacation_cancelled", now=now)
+        notify_volunteer(vacation, kind="vacation_cancelled", now=now, link=reverse("my_planning"))
     return vacation
 
 
@@ -369,20 +376,28 @@ def vacation_no_show(*, vacation: Vacation, by, now: datetime | None = None) -> 
 # --- Notifications at each transition --------------------------------------------------------
 
 
-def _describe(vacation: Vacation) -> dict[str, str]:
+def _describe(vacation: Vacation) -> dict[str, object]:
     return {
         "site": str(vacation.site),
         "date": vacation.date.strftime("%d/%m/%Y"),
-        "period": str(vacation.get_period_display()),
+        # Lazy: each recipient reads it in its own language.
+        "period": Period(vacation.period).label,
+        "link": reverse("vacation_detail", args=[vacation.pk]),
     }
 
 
-def notify_volunteer(vacation: Vacation, *, kind: str, now: datetime, volunteer=None) -> None:
+def notify_volunteer(
+    vacation: Vacation, *, kind: str, now: datetime, volunteer=None, link: str | None = None
+) -> None:
+    """Tell the day's volunteer; `link` when the day's page is no longer theirs to see."""
     volunteer = volunteer or vacation.volunteer
+    context = {**_describe(vacation), "reason": vacation.cancellation_reason}
+    if link:
+        context["link"] = link
     notify(
         users=[volunteer.user],
         kind=kind,
-        context={**_describe(vacation), "reason": vacation.cancellation_reason},
+        context=context,
         dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
     )
 

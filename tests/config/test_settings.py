@@ -47,6 +47,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_a_sending_lease_shorter_than_a_slow_send_is_refused():
+    result = manage(
+        "check", DEBUG="true", EMAIL_TIMEOUT="60", RELEVE_NOTIFICATION_LEASE_SECONDS="90"
+    )
+
+    assert result.returncode != 0
+    assert "RELEVE_NOTIFICATION_LEASE_SECONDS must be at least 3 × EMAIL_TIMEOUT" in result.stderr
+
+
 def test_models_and_migrations_agree():
     result = manage("makemigrations", "--check", "--dry-run", DEBUG="true")
 

@@ -285,8 +285,8 @@ def test_the_worklist_costs_the_same_queries_whatever_the_number_of_tasks(
     client.force_login(nurse)
     client.get(reverse("continuity_worklist"))
 
-    # session, user, roles, sites (filter), counts, page count, page, access record
-    with django_assert_num_queries(8):
+    # session, user, roles, sites (filter), counts, page count, page, access record, the bell
+    with django_assert_num_queries(9):
         response = client.get(reverse("continuity_worklist"), {"page": 2 if size > 20 else 1})
 
     assert response.status_code == 200
@@ -391,13 +391,13 @@ def test_the_exam_tracker_costs_the_same_queries_whatever_the_number_of_exams(
     client.force_login(nurse)
     client.get(reverse("continuity_exams"))
 
-    # session, user, roles, sites (filter), counts, page count, page, access record
-    with django_assert_num_queries(8):
+    # session, user, roles, sites (filter), counts, page count, page, access record, the bell
+    with django_assert_num_queries(9):
         response = client.get(reverse("continuity_exams"), {"view": "awaiting", "page": 2})
 
     assert response.status_code == 200
     assert response.context["page_obj"].paginator.count == size
-    with django_assert_num_queries(9):  # and the chosen site (the filter checks it)
+    with django_assert_num_queries(10):  # and the chosen site (the filter checks it)
         client.get(reverse("continuity_exams"), {"view": "overdue", "site": day.site_id})
 
 
@@ -814,15 +814,16 @@ def test_the_other_lists_cost_the_same_queries_whatever_their_size(
     client.force_login(nurse)
     client.get(reverse("continuity_worklist"))
 
-    # session, user, roles, counts, page count, page, staff sites, exams to pick, access record
-    with django_assert_num_queries(9):
+    # session, user, roles, counts, page count, page, staff sites, exams to pick, access record,
+    # the bell
+    with django_assert_num_queries(10):
         quarantine = client.get(reverse("continuity_quarantine"))
-    # session, user, roles, sites (filter), page count, page, reads, access record
-    with django_assert_num_queries(8):
+    # session, user, roles, sites (filter), page count, page, reads, access record, the bell
+    with django_assert_num_queries(9):
         handovers = client.get(reverse("continuity_handovers"))
     client.force_login(day.volunteer.user)
-    # session, user, roles, profile, exams (count, page), waiting, answered, access record
-    with django_assert_num_queries(9):
+    # session, user, roles, profile, exams (count, page), waiting, answered, access record, bell
+    with django_assert_num_queries(10):
         followups = client.get(reverse("continuity_my_followups"))
 
     assert quarantine.context["counts"]["quarantined"] == size

@@ -162,10 +162,10 @@ def test_lists_cost_the_same_queries_whatever_their_size(
     client.force_login(territory_manager)
     api.force_authenticate(territory_manager)
 
-    # session, user, memberships (shell), count, page
-    with django_assert_num_queries(5):
+    # session, user, memberships (shell), unread messages (the bell), count, page
+    with django_assert_num_queries(6):
         assert client.get(reverse("site_list")).status_code == 200
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert client.get(reverse("territory_list")).status_code == 200
     with django_assert_num_queries(2):
         assert api.get("/api/v1/sites/").status_code == 200

@@ -497,10 +497,10 @@ def test_it_lists_sites_at_a_constant_cost(
         make_sheet(other, status=["draft", "submitted", "published"][index % 3], ready=index % 2)
     client.force_login(territory_manager)
 
-    # session, user, memberships (shell), count, page
-    with django_assert_num_queries(5):
+    # session, user, memberships (shell), unread messages (the bell), count, page
+    with django_assert_num_queries(6):
         response = client.get(reverse("site_list"))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         filtered = client.get(reverse("site_list"), {"sheet": "to_validate", "page": 2})
 
     assert response.status_code == filtered.status_code == 200
@@ -539,10 +539,10 @@ def test_it_shows_the_history_at_a_constant_cost(
         status = "missing" if index % 2 else "ok"
         client.post(section_url(site, "readiness"), readiness_data(sheet, mssante=status))
 
-    # session, user, memberships (shell), site, sheet, count, page, then per kind of record:
-    # the records with their previous one's id, and those previous records (none for contacts:
-    # they are created and deleted, never changed)
-    with django_assert_num_queries(7 + 2 + 2 + 1 + 2 + 2):
+    # session, user, memberships (shell), unread messages (the bell), site, sheet, count, page,
+    # then per kind of record: the records with their previous one's id, and those previous
+    # records (none for contacts: they are created and deleted, never changed)
+    with django_assert_num_queries(8 + 2 + 2 + 1 + 2 + 2):
         response = client.get(reverse("site_history", args=[site.pk]))
 
     assert response.status_code == 200
@@ -567,8 +567,9 @@ def test_it_shows_the_site_page_at_a_constant_cost(
     client.force_login(territory_manager)
 
     # session, user, site, ensure_sheet (5), sheet with its validator, contacts, equipment,
-    # readiness, memberships (shell), rights (edit: 2, submit, publish), has a course nurse
-    with django_assert_num_queries(18):
+    # readiness, memberships (shell), unread messages (the bell), rights (edit: 2, submit,
+    # publish), has a course nurse
+    with django_assert_num_queries(19):
         response = client.get(reverse("site_detail", args=[site.pk]))
 
     assert response.status_code == 200

@@ -166,8 +166,8 @@ class TestSitePlanning:
         client.get(planning_url(site, "2027-03"))  # the first visit creates the site's feed
 
         # session, user, site (get_site_for), roles on the site, requests (count, page),
-        # the month's days, the site's feed, memberships (shell)
-        with django_assert_num_queries(9):
+        # the month's days, the site's feed, memberships (shell), unread messages (the bell)
+        with django_assert_num_queries(10):
             response = client.get(planning_url(site, "2027-03"))
 
         assert response.status_code == 200
@@ -425,8 +425,9 @@ class TestBookingPage:
         VolunteerFactory.create_batch(size, territories=[site.territory])
         client.force_login(secretary)
 
-        # session, user, day, roles on the site, volunteer profile, count, page, memberships
-        with django_assert_num_queries(8):
+        # session, user, day, roles on the site, volunteer profile, count, page, memberships,
+        # unread messages (the bell)
+        with django_assert_num_queries(9):
             response = client.get(reverse("vacation_book_page", args=[day.pk]))
 
         assert response.context["page_obj"].paginator.count == size
@@ -632,8 +633,9 @@ class TestVolunteerJourney:
         Vacation.objects.bulk_create(rows)
         client.force_login(volunteer.user)
 
-        # session, user, profile, active days, history (count, page), memberships
-        with django_assert_num_queries(7):
+        # session, user, profile, active days, history (count, page), memberships, unread
+        # messages (the bell)
+        with django_assert_num_queries(8):
             response = client.get(reverse("my_planning"))
 
         planning = response.context["planning"]
@@ -701,8 +703,9 @@ class TestOpenDaysSearch:
             bulk_days(make_public_site(rooms=50), size // 5, start=TODAY + timedelta(days=index))
         client.force_login(volunteer.user)
 
-        # session, user, territories of the filter, count, page, profile, memberships
-        with django_assert_num_queries(7):
+        # session, user, territories of the filter, count, page, profile, memberships, unread
+        # messages (the bell)
+        with django_assert_num_queries(8):
             response = client.get(reverse("open_days"), {"period": "day", "page": 2})
 
         assert response.status_code == 200
@@ -775,8 +778,9 @@ class TestCoverage:
             bulk_days(make_public_site(territory=site.territory), 10)
         client.force_login(territory_manager)
 
-        # session, user, roles (reused by the page shell), count, page of sites, the counts
-        with django_assert_num_queries(6):
+        # session, user, roles (reused by the page shell), count, page of sites, the counts,
+        # unread messages (the bell)
+        with django_assert_num_queries(7):
             response = client.get(reverse("coverage"), {"debut": "2027-03-01"})
 
         rows = response.context["rows"]

@@ -12,7 +12,7 @@ from accounts.roles import Role
 from tests.conftest import member
 from tests.factories import VolunteerFactory, make_public_site, open_day
 from vacations import services
-from vacations.models import PARIS
+from vacations.models import PARIS, Vacation
 from vacations.reminders import send_vacation_reminders
 
 MORNING = datetime(2027, 3, 2, 7, 0, tzinfo=PARIS)
@@ -106,3 +106,14 @@ def test_run_job_runs_the_same_code_as_beat(booked, capsys):
 
     assert "vacation_reminders: 2" in capsys.readouterr().out
     assert Notification.objects.count() == 2
+
+
+def test_the_reminders_benchmark_writes_two_messages_a_day_and_keeps_nothing(db, capsys):
+    call_command("bench_reminders", "--days", "30", "--sites", "4", "--no-broker")
+
+    out = capsys.readouterr().out
+    assert "30 booked days" in out
+    assert "60 notifications written" in out
+    assert "Rolled back." in out
+    assert not Notification.objects.exists()
+    assert not Vacation.objects.exists()

@@ -472,8 +472,8 @@ def test_the_volunteer_list_costs_the_same_whatever_its_size(
     client.force_login(territory_manager)
 
     # session, user, the user's roles (manager check, reused by the page shell), count, page,
-    # preferred territories
-    with django_assert_num_queries(6):
+    # preferred territories, unread messages (the bell)
+    with django_assert_num_queries(7):
         response = client.get(reverse("volunteer_list"))
 
     assert response.status_code == 200

@@ -1,0 +1,50 @@
+"""Writes of the accounts app that have rules: the inbox and the notification preferences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Notification, NotificationPreference, User
+from accounts.notifications import MANDATORY_KINDS, notification_kinds
+
+
+def notification_mark_read(*, user: User, pk: int, now: datetime | None = None) -> Notification:
+    """Mark one of `user`'s messages read (again: no change). Someone else's: DoesNotExist."""
+    notification = Notification.objects.visible_to(user).get(pk=pk)
+    if notification.read_at is None:
+        notification.read_at = now or timezone.now()
+        Notification.objects.filter(pk=pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    return Notification.objects.visible_to(user).unread().update(read_at=now or timezone.now())
+
+
+@transaction.atomic
+def preferences_update(*, user: User, language: str, emailed: Iterable[str]) -> None:
+    """Save the language of `user`'s messages and the kinds it wants by email too.
+
+    Kinds not in `emailed` reach the inbox only; `MANDATORY_KINDS` are always emailed.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    emailed = set(emailed)
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    kinds = [kind for kind in notification_kinds() if kind not in MANDATORY_KINDS]
+    NotificationPreference.objects.filter(user=user).exclude(kind__in=kinds).delete()
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=user, kind=kind, email=kind in emailed) for kind in kinds],
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["email"],
+    )

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from reports.digest import send_weekly_digest
+
+
+@shared_task
+def weekly_digest() -> int:
+    """Thin wrapper: what each territory manager is told is gathered in `reports.digest`."""
+    return send_weekly_digest()
