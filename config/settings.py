@@ -325,6 +325,8 @@ CELERY_BEAT_SCHEDULE = {
 RELEVE_MAX_DAYS_PER_MONTH = 2
 RELEVE_DAY_INDEMNITY = "200.00"
 RELEVE_HALF_DAY_INDEMNITY = "100.00"
+# When a volunteer is expected, per period, unless the day's preparation says otherwise.
+RELEVE_USUAL_ARRIVAL = {"day": "08:30", "am": "08:30", "pm": "13:30"}
 # Continuity of care: days until a result is expected, per kind of exam.
 RELEVE_EXAM_EXPECTED_DAYS = {
     "biology": 3,

@@ -162,6 +162,12 @@ class PreparationForm(PlanningForm):
     licence_ready = _preparation_field("licence_ready")
     cps_access_checked = _preparation_field("cps_access_checked")
     previous_handover_read = _preparation_field("previous_handover_read")
+    arrival_time = forms.TimeField(
+        label=capfirst(DayPreparation._meta.get_field("arrival_time").verbose_name),
+        help_text=DayPreparation._meta.get_field("arrival_time").help_text,
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
 
 
 class OpenDaysFilterForm(PlanningForm):

@@ -51,6 +51,11 @@ def slot_bounds(day: Date, period: str) -> tuple[datetime, datetime]:
     return midnight, next_midnight
 
 
+def usual_arrival(period: str) -> time:
+    """When a volunteer is expected for a period unless the site says otherwise."""
+    return time.fromisoformat(settings.RELEVE_USUAL_ARRIVAL[period])
+
+
 def overlapping_periods(period: str) -> list[str]:
     """Periods of the same date that overlap `period`."""
     if period == Period.DAY:
@@ -205,6 +210,12 @@ class DayPreparation(models.Model):
     )
     cps_access_checked = models.BooleanField(_("CPS card access checked"), default=False)
     previous_handover_read = models.BooleanField(_("previous day's handover read"), default=False)
+    arrival_time = models.TimeField(
+        _("expected arrival time"),
+        null=True,
+        blank=True,
+        help_text=_("Told to the volunteer in the reminders; the period's usual time otherwise."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -218,6 +229,9 @@ class DayPreparation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vacation} preparation"
+
+    def arrival(self) -> time:
+        return self.arrival_time or usual_arrival(self.vacation.period)
 
     @property
     def done(self) -> int:

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 
 from accounts.notifications import Message, notify_many
 from accounts.roles import Role
-from sites.models import Membership
-from vacations.models import Vacation
+from sites.models import KeyContact, Membership
+from vacations.models import Vacation, usual_arrival
 from volunteers.models import Period
 
 REMIND_DAYS_BEFORE = (7, 1)
@@ -49,6 +50,35 @@ def _context(vacation: Vacation) -> dict[str, object]:
     }
 
 
+def _arrival(vacation: Vacation) -> str:
+    preparation = getattr(vacation, "preparation", None)
+    arrival = preparation.arrival() if preparation else usual_arrival(vacation.period)
+    return arrival.strftime("%H:%M")
+
+
+def _volunteer_context(vacation: Vacation) -> dict[str, object]:
+    """What the volunteer needs to come: when, whom to call, where to sleep, the sheet as a
+    PDF, and where to read the latest handovers (a link: no patient data in an email)."""
+    sheet = getattr(vacation.site, "info_sheet", None)
+    contacts = list(sheet.contacts.all()) if sheet else []
+    return {
+        "arrival": _arrival(vacation),
+        # Lazy: the service's name in each recipient's language.
+        "contacts": [
+            format_lazy(
+                "{} ({}) : {}",
+                contact.name,
+                KeyContact.Service(contact.service).label,
+                contact.phone,
+            )
+            for contact in contacts
+        ],
+        "accommodation": sheet.accommodation if sheet else "",
+        "pdf": reverse("sheet_pdf", args=[vacation.site_id]),
+        "handovers": f"{reverse('continuity_handovers')}?site={vacation.site_id}",
+    }
+
+
 @transaction.atomic
 def send_vacation_reminders(*, now: datetime | None = None) -> int:
     """Write today's reminders (delivery follows the commit); return how many were new."""
@@ -60,18 +90,18 @@ def send_vacation_reminders(*, now: datetime | None = None) -> int:
             status=Vacation.Status.BOOKED,
             date__in=[today + timedelta(days=n) for n in REMIND_DAYS_BEFORE],
         )
-        .select_related("site", "volunteer__user")
-        .prefetch_related(_secretaries())
+        .select_related("site__info_sheet", "volunteer__user", "preparation")
+        .prefetch_related(_secretaries(), "site__info_sheet__contacts")
     )
     for vacation in days:
         ahead = (vacation.date - today).days
         booking = f"{vacation.pk}:{vacation.booked_at:%Y%m%d%H%M%S}:{ahead}"
-        context = {**_context(vacation), "days": str(ahead)}
+        context = {**_context(vacation), "days": str(ahead), "arrival": _arrival(vacation)}
         messages.append(
             Message(
                 users=[vacation.volunteer.user],
                 kind="vacation_reminder",
-                context=context,
+                context={**context, **_volunteer_context(vacation)},
                 dedupe_key=f"reminder:{booking}",
             )
         )

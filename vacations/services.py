@@ -417,8 +417,9 @@ PREPARATION_FIELDS = ("licence_ready", "cps_access_checked", "previous_handover_
 
 
 @transaction.atomic
-def preparation_update(*, vacation: Vacation, by, **checks: bool):
-    """Tick the checklist of a booked day (site staff or its volunteer)."""
+def preparation_update(*, vacation: Vacation, by, arrival_time=None, **checks: bool):
+    """Tick the checklist of a booked day (site staff or its volunteer), and say when the
+    volunteer is expected (`arrival_time`; None: the period's usual time)."""
     unknown = set(checks) - set(PREPARATION_FIELDS)
     if unknown:
         raise TypeError(f"unknown checks: {sorted(unknown)}")
@@ -428,6 +429,7 @@ def preparation_update(*, vacation: Vacation, by, **checks: bool):
     preparation, _created = DayPreparation.objects.get_or_create(vacation=vacation)
     for name, value in checks.items():
         setattr(preparation, name, bool(value))
+    preparation.arrival_time = arrival_time
     preparation.updated_by = by
     preparation._history_user = by
     preparation.save()

@@ -117,3 +117,43 @@ def test_the_reminders_benchmark_writes_two_messages_a_day_and_keeps_nothing(db,
     assert "Rolled back." in out
     assert not Notification.objects.exists()
     assert not Vacation.objects.exists()
+
+
+def test_the_volunteers_reminder_says_when_whom_to_call_where_to_sleep_and_where_to_read(
+    booked, secretary, client
+):
+    from sites.models import KeyContact
+
+    KeyContact.objects.create(
+        sheet=booked.site.info_sheet, service="laboratory", name="Accueil", phone="0248960000"
+    )
+    client.force_login(secretary)
+    client.post(
+        _preparation_url(booked),
+        {"arrival_time": "08:15", "licence_ready": "on"},
+    )
+    with time_machine.travel(MORNING, tick=False):
+        send_vacation_reminders()
+
+    body = Notification.objects.get(kind="vacation_reminder").body
+    assert "à 08:15" in body
+    assert "Accueil (Laboratoire) : 0248960000" in body
+    assert "Hébergement : Studio au-dessus de la MSP" in body
+    assert f"/lieux/{booked.site_id}/fiche.pdf" in body
+    assert f"/suivi/transmissions/?site={booked.site_id}" in body
+    site_body = Notification.objects.get(kind="vacation_reminder_site").body
+    assert "à 08:15" in site_body
+    assert "Accueil" not in site_body
+
+
+def test_without_an_arrival_time_the_periods_usual_time_is_given(booked):
+    with time_machine.travel(MORNING, tick=False):
+        send_vacation_reminders()
+
+    assert "à 08:30" in Notification.objects.get(kind="vacation_reminder").body
+
+
+def _preparation_url(vacation):
+    from django.urls import reverse
+
+    return reverse("vacation_preparation", args=[vacation.pk])

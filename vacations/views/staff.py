@@ -27,7 +27,7 @@ from vacations.forms import (
     OpenDaysForm,
     PreparationForm,
 )
-from vacations.models import DayPreparation, SiteCalendar, Vacation
+from vacations.models import DayPreparation, SiteCalendar, Vacation, usual_arrival
 from vacations.statements import parse_month
 from vacations.views.common import (
     CANCELLABLE,
@@ -126,12 +126,14 @@ def _render_day(
     preparation = getattr(vacation, "preparation", None)
     if vacation.status == Status.BOOKED and rights.prepares and "preparation_form" not in forms:
         initial = {name: getattr(preparation, name, False) for name in services.PREPARATION_FIELDS}
+        initial["arrival_time"] = getattr(preparation, "arrival_time", None)
         forms["preparation_form"] = PreparationForm(initial=initial)
     context = {
         "vacation": vacation,
         "site": vacation.site,
         "rights": rights,
         "preparation": preparation,
+        "arrival": preparation.arrival() if preparation else usual_arrival(vacation.period),
         "preparation_checks": _checks(preparation),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "complete_form": forms.get("complete_form") or CompleteForm(),
