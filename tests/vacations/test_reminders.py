@@ -84,6 +84,17 @@ def test_a_withdrawn_day_gets_no_reminder_and_a_rebooked_one_gets_them_again(boo
     assert after_rebooking == 2
 
 
+def test_a_cancelled_day_gets_no_reminder(booked, secretary):
+    with time_machine.travel(MORNING - timedelta(days=1), tick=False):
+        services.vacation_cancel(vacation=booked, by=secretary, reason="Fermeture")
+    Notification.objects.all().delete()  # the cancellation's own message
+    with time_machine.travel(MORNING, tick=False):
+        assert send_vacation_reminders() == 0
+    with time_machine.travel(MORNING + timedelta(days=6), tick=False):
+        assert send_vacation_reminders() == 0
+    assert not Notification.objects.exists()
+
+
 def test_a_request_waiting_48_hours_is_recalled_to_the_secretary_once(site, secretary):
     day = open_day(site, date(2027, 3, 20))
     with time_machine.travel(MORNING - timedelta(hours=49), tick=False):
