@@ -1,0 +1,184 @@
+"""The exam tracker and an exam: manual receipt, closing with its three legs, cancel."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.errors import DomainError
+from continuity import services
+from continuity.audit import record_access
+from continuity.forms import (
+    CloseForm,
+    ExamCancelForm,
+    ExamFilterForm,
+    ReceiveForm,
+)
+from continuity.models import (
+    FollowUpTask,
+    IncomingResult,
+    PendingExam,
+)
+from continuity.views.common import (
+    Exam,
+    _exam_for,
+    _is_site_staff,
+    _page,
+    _refusal,
+    _render,
+    _require_site_staff,
+)
+from sites.models import HostSite
+
+# --- The exam tracker -------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def exams(request: HttpRequest) -> HttpResponse:
+    """Exams by state: awaiting (oldest first, with their age), overdue, received, all."""
+    user, today = request.user, timezone.localdate()
+    sites = HostSite.objects.in_scope_of(user).order_by("name")
+    filters = ExamFilterForm(request.GET or None, sites=sites)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    view = data.get("view") or ExamFilterForm.AWAITING
+    visible = PendingExam.objects.visible_to(user)
+    if data.get("site"):
+        visible = visible.filter(site=data["site"])
+    received = (Exam.RECEIVED, Exam.REVIEWED)
+    counts = visible.aggregate(
+        awaiting=Count("pk", filter=Q(status=Exam.AWAITING)),
+        overdue=Count("pk", filter=Q(status=Exam.AWAITING, expected_by__lt=today)),
+        received=Count("pk", filter=Q(status__in=received)),
+        all=Count("pk"),
+    )
+    listed = {
+        ExamFilterForm.AWAITING: visible.filter(status=Exam.AWAITING).order_by("ordered_on", "pk"),
+        ExamFilterForm.OVERDUE: visible.overdue(today=today).order_by("expected_by", "pk"),
+        ExamFilterForm.RECEIVED: visible.filter(status__in=received).order_by("received_at", "pk"),
+        ExamFilterForm.ALL: visible.order_by("-ordered_on", "-pk"),
+    }[view]
+    page = _page(request, listed.select_related("site", "prescriber__user"))
+    for exam in page.object_list:
+        exam.age_days = (today - exam.ordered_on).days
+        exam.late = exam.status == Exam.AWAITING and exam.expected_by < today
+    record_access(request, "exams", count=len(page.object_list))
+    tabs = [
+        {"view": value, "label": label, "count": counts[value], "current": value == view}
+        for value, label in ExamFilterForm.VIEWS
+    ]
+    context = {
+        "page_obj": page,
+        "filters": filters,
+        "view": view,
+        "tabs": tabs,
+        "site": data.get("site"),
+        "today": today,
+    }
+    return _render(request, "continuity/exams.html", context)
+
+
+# --- An exam ----------------------------------------------------------------------------------
+
+
+def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> HttpResponse:
+    staff = _is_site_staff(request.user, exam.site_id)
+    awaiting = exam.status == Exam.AWAITING
+    closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
+    context = {
+        "exam": exam,
+        "staff": staff,
+        "tasks": FollowUpTask.objects.visible_to(request.user)
+        .filter(exam=exam)
+        .select_related("assignee")
+        .order_by("created_at", "pk"),
+        "incoming": IncomingResult.objects.filter(
+            IncomingResult.visible_to_q(request.user), exam=exam
+        ).order_by("-received_at", "-pk"),
+        "receive_form": forms.get("receive_form")
+        or (ReceiveForm() if staff and awaiting else None),
+        "close_form": forms.get("close_form") or (CloseForm() if staff and closable else None),
+        "cancel_form": forms.get("cancel_form")
+        or (ExamCancelForm() if staff and awaiting else None),
+        "today": timezone.localdate(),
+    }
+    record_access(request, "exam", object_id=exam.pk)
+    return _render(request, "continuity/exam_detail.html", context)
+
+
+def _exam_url(exam: PendingExam) -> str:
+    return reverse("continuity_exam", args=[exam.pk])
+
+
+@login_required
+@require_safe
+def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An exam, its tasks and incoming results; its site's staff record or close its result."""
+    return _render_exam(request, _exam_for(request, pk))
+
+
+@login_required
+@require_POST
+def exam_receive_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A result came back by hand (mail, phone, lab portal): the nurse gets a task."""
+    exam = _exam_for(request, pk)
+    _require_site_staff(request.user, exam.site_id)
+    form = ReceiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.exam_receive(
+                exam=exam,
+                by=request.user,
+                abnormal=form.cleaned_data["abnormal"],
+                result_summary=form.cleaned_data["result_summary"],
+            )
+        except (DomainError, ValidationError) as exc:
+            _refusal(form, exc, field="result_summary")
+        else:
+            messages.success(request, gettext("The result is recorded: a follow-up task is open."))
+            return redirect(_exam_url(exam))
+    return _render_exam(request, exam, receive_form=form)
+
+
+@login_required
+@require_POST
+def exam_close_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The follow-up is done: who is responsible, and the three legs (DMP, patient, prescriber)."""
+    exam = _exam_for(request, pk)
+    _require_site_staff(request.user, exam.site_id)
+    form = CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.exam_close(exam=exam, by=request.user, **form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            _refusal(form, exc)
+        else:
+            messages.success(request, gettext("The exam's follow-up is closed."))
+            return redirect(_exam_url(exam))
+    return _render_exam(request, exam, close_form=form)
+
+
+@login_required
+@require_POST
+def exam_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
+    exam = _exam_for(request, pk)
+    _require_site_staff(request.user, exam.site_id)
+    form = ExamCancelForm(request.POST)
+    if form.is_valid():
+        try:
+            services.exam_cancel(exam=exam, by=request.user, reason=form.cleaned_data["reason"])
+        except (DomainError, ValidationError) as exc:
+            _refusal(form, exc, field="reason")
+        else:
+            messages.success(request, gettext("The exam is cancelled."))
+            return redirect(_exam_url(exam))
+    return _render_exam(request, exam, cancel_form=form)
