@@ -31,13 +31,9 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from sites.access import works_at
 from sites.models import HostSite
 from vacations.models import Vacation
-
-
-def works_at(user, site_id: int) -> bool:
-    """Site staff of that site (secretary or course nurse), or a platform operator."""
-    return user.is_superuser or HostSite.objects.staffed_by(user).filter(pk=site_id).exists()
 
 
 class AuditedListMixin:

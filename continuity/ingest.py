@@ -218,7 +218,7 @@ def quarantine_match(
     incoming.resolved_at, incoming.resolved_by = now, by
     incoming.save()
     note = _("Matched to %(exam)s.") % {"exam": exam}
-    _close_quarantine_tasks(incoming, by=by, now=now, note=note)
+    services.finish_tasks(incoming.tasks.all(), by=by, now=now, note=note)
     return incoming
 
 
@@ -234,12 +234,5 @@ def quarantine_dismiss(*, incoming: IncomingResult, by, note: str, now=None) -> 
     incoming.resolved_at, incoming.resolved_by = now, by
     incoming.error = note.strip()[:2000]
     incoming.save()
-    _close_quarantine_tasks(incoming, by=by, now=now, note=note)
+    services.finish_tasks(incoming.tasks.all(), by=by, now=now, note=note)
     return incoming
-
-
-def _close_quarantine_tasks(incoming: IncomingResult, *, by, now, note: str) -> None:
-    for task in incoming.tasks.select_for_update().filter(status__in=FollowUpTask.ACTIVE_STATUSES):
-        task.status = FollowUpTask.Status.DONE
-        task.done_at, task.done_by, task.note = now, by, note[:4000]
-        task.save()

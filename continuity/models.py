@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import Role
 from continuity.validators import reject_nir, validate_birth_year, validate_initials
 from sites.models import HostSite
 from vacations.models import Vacation
@@ -581,11 +580,3 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.what} · {self.at:%Y-%m-%d %H:%M}"
-
-
-def course_nurses_of(site_id: int):
-    from accounts.models import User
-
-    return User.objects.filter(
-        is_active=True, memberships__role=Role.COURSE_NURSE, memberships__site_id=site_id
-    ).distinct()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.models import User
-from accounts.notifications import notify
+from accounts.notifications import Message, notify, notify_many
 from accounts.roles import Role
 from continuity.deadlines import add_working_days, add_working_hours
 from continuity.models import (
@@ -189,7 +189,8 @@ def exams_record(*, vacation: Vacation, by, rows: list[dict], now=None) -> list[
         )
     try:
         with transaction.atomic():
-            created = [_save_exam(exam) for exam in exams]
+            for exam in exams:
+                exam.save()
     except IntegrityError as exc:  # a concurrent insert of the same number
         raise DomainError(
             "duplicate_order_number",
@@ -199,36 +200,7 @@ def exams_record(*, vacation: Vacation, by, rows: list[dict], now=None) -> list[
     if vacation.no_exams:
         vacation.no_exams = False
         vacation.save(update_fields=["no_exams"])
-    return created
-
-
-def _save_exam(exam: PendingExam) -> PendingExam:
-    exam.save()
-    return exam
-
-
-@transaction.atomic
-def exam_update(*, exam: PendingExam, by, **fields) -> PendingExam:
-    """Correct an exam still awaiting its result."""
-    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
-    if exam.status != Exam.AWAITING:
-        raise _invalid(_("Only an exam still awaiting its result can be corrected."))
-    for key, value in fields.items():
-        if key in EXAM_FIELDS:
-            setattr(exam, key, value)
-    exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
-    if (
-        PendingExam.objects.filter(site_id=exam.site_id, order_number=exam.order_number)
-        .exclude(pk=exam.pk)
-        .exists()
-    ):
-        raise DomainError(
-            "duplicate_order_number",
-            _("This order number is already used at this site."),
-            field="order_number",
-        )
-    exam.save()
-    return exam
+    return exams
 
 
 @transaction.atomic
@@ -240,17 +212,16 @@ def exam_cancel(*, exam: PendingExam, by, reason: str = "", now=None) -> Pending
     exam.status = Exam.CANCELLED
     exam.review_note = reason[:4000]
     exam.save()
-    _finish_tasks(exam, kinds=[Task.Kind.CHASE_RESULT], by=by, now=now, note=reason)
+    finish_tasks(exam.tasks.filter(kind__in=[Task.Kind.CHASE_RESULT]), by=by, now=now, note=reason)
     return exam
 
 
-def _finish_tasks(exam: PendingExam, *, kinds, by, now, note: str = "") -> None:
-    for task in exam.tasks.select_for_update().filter(
-        kind__in=kinds, status__in=Task.ACTIVE_STATUSES
-    ):
+def finish_tasks(tasks, *, by, now, note: str = "") -> None:
+    """Mark the active ones among `tasks` done (each saved: its history keeps the change)."""
+    for task in tasks.select_for_update().filter(status__in=Task.ACTIVE_STATUSES):
         task.status = TaskStatus.DONE
         task.done_at, task.done_by = now, by
-        task.note = note or task.note
+        task.note = note[:4000] or task.note
         task.save()
 
 
@@ -283,7 +254,12 @@ def exam_receive(
     exam.result_summary = (result_summary or "")[:4000]
     exam.closed_at = None
     exam.save()
-    _finish_tasks(exam, kinds=[Task.Kind.CHASE_RESULT], by=by, now=now, note=_("Result received."))
+    finish_tasks(
+        exam.tasks.filter(kind__in=[Task.Kind.CHASE_RESULT]),
+        by=by,
+        now=now,
+        note=_("Result received."),
+    )
     urgent = bool(abnormal)
     due = (
         now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
@@ -345,9 +321,14 @@ def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
     exam.reviewed_at = exam.reviewed_at or now
     exam.closed_at, exam.closed_by = now, by
     exam.save()
-    _finish_tasks(
-        exam,
-        kinds=[Task.Kind.REVIEW_RESULT, Task.Kind.CONTACT_PRESCRIBER, Task.Kind.INFORM_PATIENT],
+    finish_tasks(
+        exam.tasks.filter(
+            kind__in=[
+                Task.Kind.REVIEW_RESULT,
+                Task.Kind.CONTACT_PRESCRIBER,
+                Task.Kind.INFORM_PATIENT,
+            ]
+        ),
         by=by,
         now=now,
         note=exam.review_note,
@@ -669,26 +650,25 @@ def escalate_tasks(*, now=None) -> int:
 
 
 def remind_contact_requests(*, now=None) -> int:
-    """Remind the volunteer once, at half of its committed delay, of a question still open."""
+    """Remind the volunteer once, at half of its committed delay, of a question still open
+    (all of a run's reminders written at once; the dedupe key makes a second run a no-op)."""
     now = now or timezone.now()
-    sent = 0
     waiting = ContactRequest.objects.filter(
         status=ContactRequest.Status.WAITING, due_at__gt=now
-    ).select_related("volunteer__user", "task__site", "task__exam")
-    for request in waiting.iterator():
-        if now < request.asked_at + (request.due_at - request.asked_at) / 2:
-            continue
-        sent += bool(
-            notify(
-                users=[request.volunteer.user],
-                kind="contact_reminder",
-                context={
-                    "site": str(request.task.site),
-                    "question": request.question,
-                    "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
-                    "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
-                },
-                dedupe_key=f"contact_reminder:{request.pk}",
-            )
+    ).select_related("volunteer__user", "task__site")
+    reminders = [
+        Message(
+            users=[request.volunteer.user],
+            kind="contact_reminder",
+            context={
+                "site": str(request.task.site),
+                "question": request.question,
+                "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
+                "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
+            },
+            dedupe_key=f"contact_reminder:{request.pk}",
         )
-    return sent
+        for request in waiting
+        if now >= request.asked_at + (request.due_at - request.asked_at) / 2
+    ]
+    return len(notify_many(reminders))

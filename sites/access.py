@@ -21,11 +21,19 @@ def get_site_for(user, pk, *, write: bool = False) -> HostSite:
         raise Http404 from None
 
 
-def is_site_staff(user, site: HostSite) -> bool:
+def is_site_staff(user, site: HostSite | int) -> bool:
     return (
         user.is_authenticated
         and user.memberships.filter(site=site, role__in=SITE_STAFF_ROLES).exists()
     )
+
+
+def works_at(user, site_id: int | None) -> bool:
+    """Secretary or course nurse of the site `site_id`, or a platform operator: who acts on
+    the site's days, exams and results."""
+    if user.is_superuser:
+        return True
+    return site_id is not None and is_site_staff(user, site_id)
 
 
 def manages_site(user, site: HostSite) -> bool:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import translate_validation_errors
+from sites.access import works_at
 from sites.models import HostSite
 from sites.pdf import render_pdf
 from vacations import services
@@ -104,7 +105,7 @@ class VacationViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not self._works_at(data["site"]):
+        if not works_at(request.user, data["site"].pk):
             raise PermissionDenied(_("Only the site's staff open days."))
         dates = data.get("dates") or [data["date"]]
         with translate_validation_errors():
@@ -116,14 +117,9 @@ class VacationViewSet(
 
     # --- who may do what on a visible day ---------------------------------------------------
 
-    def _works_at(self, site: HostSite) -> bool:
-        return HostSite.objects.staffed_by(self.request.user).filter(pk=site.pk).exists() or (
-            self.request.user.is_superuser
-        )
-
     def _staff_vacation(self) -> Vacation:
         vacation = self.get_object()
-        if not self._works_at(vacation.site):
+        if not works_at(self.request.user, vacation.site_id):
             raise PermissionDenied(_("Only the site's staff can do this."))
         return vacation
 
@@ -192,7 +188,7 @@ class VacationViewSet(
     def complete(self, request, pk=None):
         vacation = self.get_object()
         mine = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
-        if not mine and not self._works_at(vacation.site):
+        if not mine and not works_at(self.request.user, vacation.site_id):
             raise PermissionDenied(_("Only the site's staff or the volunteer can close the day."))
         body = CompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -28,11 +28,11 @@ from continuity.models import (
 from continuity.views.common import (
     ROW_KEY,
     Refusal,
-    _is_site_staff,
     _page,
     _refusal,
     _render,
 )
+from sites.access import works_at
 from sites.models import HostSite
 from vacations.forms import CompleteForm
 from vacations.models import Vacation
@@ -45,7 +45,7 @@ def _closure_day(request: HttpRequest, vacation_pk: int) -> Vacation:
     (else 403)."""
     days = Vacation.objects.visible_to(request.user).select_related("site", "volunteer__user")
     vacation = get_object_or_404(days, pk=vacation_pk)
-    staff = _is_site_staff(request.user, vacation.site_id)
+    staff = works_at(request.user, vacation.site_id)
     own = vacation.volunteer_id is not None and vacation.volunteer.user_id == request.user.pk
     if not (staff or own):
         raise PermissionDenied

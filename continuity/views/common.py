@@ -23,6 +23,7 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from sites.access import works_at
 
 PAGE_SIZE = 20
 # How many exams the quarantine page offers to pick from (the order number finds the others).
@@ -56,16 +57,8 @@ def _staff_site_ids(user) -> set[int] | None:
     )
 
 
-def _is_site_staff(user, site_id: int | None) -> bool:
-    if user.is_superuser:
-        return True
-    return site_id is not None and (
-        user.memberships.filter(role__in=SITE_STAFF_ROLES, site_id=site_id).exists()
-    )
-
-
 def _require_site_staff(user, site_id: int | None) -> None:
-    if not _is_site_staff(user, site_id):
+    if not works_at(user, site_id):
         raise PermissionDenied
 
 

@@ -31,12 +31,12 @@ from continuity.models import (
 from continuity.views.common import (
     Exam,
     _exam_for,
-    _is_site_staff,
     _page,
     _refusal,
     _render,
     _require_site_staff,
 )
+from sites.access import works_at
 from sites.models import HostSite
 
 # --- The exam tracker -------------------------------------------------------------------------
@@ -91,7 +91,7 @@ def exams(request: HttpRequest) -> HttpResponse:
 
 
 def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> HttpResponse:
-    staff = _is_site_staff(request.user, exam.site_id)
+    staff = works_at(request.user, exam.site_id)
     awaiting = exam.status == Exam.AWAITING
     closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
     context = {
