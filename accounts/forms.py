@@ -143,3 +143,11 @@ class NotificationPreferencesForm(DsfrFormMixin, forms.Form):
             ((kind, kind_label(kind)) for kind in kinds), key=lambda choice: choice[1]
         )
         self.always_emailed = sorted(kind_label(kind) for kind in MANDATORY_KINDS)
+
+
+class ApiTokenForm(DsfrFormMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        help_text=_("What it is for, to recognise it later (e.g. “Lab import script”)."),
+        max_length=100,
+    )

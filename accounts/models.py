@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import hashlib
+import logging
+import secrets
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class EmailUserManager(UserManager):
@@ -57,7 +65,17 @@ class User(AbstractUser):
 
     def save(self, *args, **kwargs):
         self.email = self.email.lower()
+        # `set_password()` leaves the raw password in `_password` until the next save, whatever
+        # called it (allauth's change, set and reset, the admin's form, `changepassword`);
+        # a silent hash upgrade at sign-in clears it first, and so does not count.
+        password_changed = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
+        if self._state.adding:
+            return
+        if password_changed:
+            ApiToken.objects.revoke_all(user_id=self.pk, reason="password changed")
+        elif not self.is_active:
+            ApiToken.objects.revoke_all(user_id=self.pk, reason="account deactivated")
 
     # Roles are held by `sites.Membership` rows (a higher app): read them through the reverse
     # relation, never by importing it.
@@ -175,3 +193,67 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.kind}: {'email' if self.email else 'inbox'}"
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self, *, now: datetime | None = None) -> ApiTokenQuerySet:
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def revoke_all(self, *, user_id: int, reason: str) -> int:
+        """Delete every token of the user (their keys answer 401 from now on)."""
+        count, _per_model = self.filter(user_id=user_id).delete()
+        if count:
+            logger.info("Revoked %s API token(s) of user %s: %s", count, user_id, reason)
+        return count
+
+
+class ApiToken(models.Model):
+    """A personal API key (`Authorization: Token <key>`), named, expiring, stored as a hash.
+
+    Why ours and not django-rest-knox 5.1 (installed): knox does allow a swapped model
+    (`KNOX_TOKEN_MODEL`, `AbstractAuthToken`), but its app must stay installed for its module to
+    import, and then its migrations still create their own `knox_authtoken` table and its admin
+    registers that unused model; its digest is the primary key (so it would be the `id` in
+    `/auth/tokens/{id}/`); its authentication loads every token of the user on each request to
+    prune expired ones; and the MFA rule and `last_used_at` would have to be overridden in its
+    authentication class anyway. What we need is small: a random 256-bit key, shown once; a
+    SHA-256 digest (a fast hash is enough for a key that random: there is nothing to guess); a
+    short clear prefix, to find the row and to let the owner tell keys apart, compared with
+    `hmac.compare_digest` on the digest. `accounts.authentication` checks it on every request.
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, db_index=True)
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) · {self.user}"
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def is_expired(self, *, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())

@@ -1,4 +1,5 @@
-"""Writes of the accounts app that have rules: the inbox and the notification preferences."""
+"""Writes of the accounts app that have rules: the inbox, the notification preferences and the
+API tokens."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Notification, NotificationPreference, User
+from accounts.models import ApiToken, Notification, NotificationPreference, User
 from accounts.notifications import MANDATORY_KINDS, notification_kinds
 
 
@@ -48,3 +49,31 @@ def preferences_update(*, user: User, language: str, emailed: Iterable[str]) -> 
         unique_fields=["user", "kind"],
         update_fields=["email"],
     )
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str, now: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`, valid `RELEVE_TOKEN_TTL`: returns it and its key, which is
+    shown this once and never stored (only its SHA-256 digest is). The user's expired tokens
+    are purged on the way."""
+    now = now or timezone.now()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip() or "API",
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        digest=ApiToken.hash(key),
+        created_at=now,
+        expires_at=now + settings.RELEVE_TOKEN_TTL,
+    )
+    return token, key
+
+
+def api_token_revoke(*, user: User, pk: int) -> None:
+    """Revoke one of `user`'s tokens; someone else's (or a missing one): DoesNotExist."""
+    token = ApiToken.objects.filter(user=user).get(pk=pk)
+    token.delete()

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
-from accounts.forms import NotificationPreferencesForm
-from accounts.models import Notification
+from accounts.forms import ApiTokenForm, NotificationPreferencesForm
+from accounts.models import ApiToken, Notification
 
 INBOX_PAGE_SIZE = 20
+API_TOKENS_PAGE_SIZE = 20
 
 
 def home(request):
@@ -107,10 +108,51 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/notification_preferences.html", {"form": form})
 
 
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """One's API tokens: the list (never a key), and a form to create a named one, whose key
+    is shown once, in the answer to that POST (it is stored only as a hash)."""
+    form = ApiTokenForm(request.POST if request.method == "POST" else None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        token, key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        created = {"token": token, "key": key}
+        form = ApiTokenForm()
+    tokens = ApiToken.objects.filter(user=request.user).live()
+    page = Paginator(tokens, API_TOKENS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "created": created,
+            "ttl_days": settings.RELEVE_TOKEN_TTL.days,
+        },
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(user=request.user, pk=pk)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token is revoked: its key no longer works."))
+    return redirect("api_tokens")
+
+
 urlpatterns = [
     path("notifications/", inbox, name="inbox"),
     path("notifications/tout-lu/", notifications_read_all, name="notifications_read_all"),
     path("notifications/preferences/", notification_preferences, name="notification_preferences"),
     path("notifications/<int:pk>/lu/", notification_read, name="notification_read"),
     path("notifications/<int:pk>/ouvrir/", notification_open, name="notification_open"),
+    path("compte/jetons-api/", api_tokens, name="api_tokens"),
+    path("compte/jetons-api/<int:pk>/revoquer/", api_token_revoke, name="api_token_revoke"),
 ]

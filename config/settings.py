@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -156,16 +155,27 @@ ACCOUNT_SIGNUP_REDIRECT_URL = "volunteer_profile"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Relève] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
-# Failed logins per IP and per account (shared by the login page and the API token endpoint).
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Failed sign-ins, counted by `accounts.adapter` for the login page and the API token endpoint
+# alike, per account and per address separately: an account is locked after 5 failures in 5
+# minutes (even for the right password); an address after 60 failures in 5 minutes, whatever
+# the accounts (a spray); the attempts an account's lock refuses don't count against the
+# address, so 30 wrong passwords on one account don't lock its colleagues behind the same NAT
+# out. `login` bounds every sign-in POST of the page per address (high enough for a NAT).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "20/m/ip,5/5m/key",
-    "login": "30/m/ip",
+    "login_failed": "5/5m/key",
+    "login_failed_address": "60/5m/ip",
+    "login": "120/m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Relève"
 # Roles that handle health data or validate others must use a second factor.
 RELEVE_MFA_REQUIRED_ROLES = ("ars_manager", "territory_manager", "course_nurse")
 RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
+# How long an API token lives (accounts.ApiToken); a new one is asked for after that.
+RELEVE_TOKEN_TTL = timedelta(days=env.int("RELEVE_TOKEN_TTL_DAYS", default=90))
+if RELEVE_TOKEN_TTL.days < 1:
+    raise ImproperlyConfigured("RELEVE_TOKEN_TTL_DAYS must be at least 1.")
 
 # --- Email ----------------------------------------------------------------------------------
 # Development prints messages (console) or keeps them as files under var/mail
@@ -244,7 +254,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call answers 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -20,6 +20,7 @@ from volunteers import api as volunteers_api
 from volunteers import views as volunteers_views
 
 router = DefaultRouter(trailing_slash=True)
+router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="api-tokens")
 router.register("regions", sites_api.RegionViewSet, basename="region")
 router.register("territories", sites_api.TerritoryViewSet, basename="territory")
 router.register("sites", sites_api.HostSiteViewSet, basename="site")
