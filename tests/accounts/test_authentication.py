@@ -10,9 +10,8 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from accounts.roles import Role
 from sites.demo import ACCOUNTS, DEMO_PASSWORD
 
@@ -41,7 +40,7 @@ def test_it_gives_every_demo_account_a_token_and_me_lists_its_roles(api, demo_wo
 
     assert response.status_code == 200
     user = User.objects.get(email=email)
-    assert Token.objects.get(user=user).key == response.json()["token"]
+    assert ApiToken.objects.get(user=user).digest == ApiToken.hash(response.json()["token"])
     api.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     me = api.get("/api/v1/me/").json()
     assert me["email"] == email
@@ -72,7 +71,7 @@ def test_it_refuses_a_wrong_password_with_a_clear_400(api, user):
     assert response.json() == {
         "non_field_errors": ["L’adresse e-mail ou le mot de passe est incorrect."]
     }
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_it_names_the_missing_field(api, db):
@@ -157,7 +156,7 @@ def test_it_makes_managers_and_nurses_enrol_mfa_when_enforced(settings, client, 
     assert enrol.request["PATH_INFO"].startswith("/accounts/")
     assert token.status_code == 403
     assert token.json()["code"] == "mfa_required"
-    assert not Token.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
 
 
 def test_it_does_not_ask_secretaries_or_volunteers_for_mfa(settings, client, secretary, volunteer):
