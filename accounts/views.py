@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
@@ -112,6 +113,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # the answer to a creation holds the key
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """One's API tokens: the list (never a key), and a form to create a named one, whose key
