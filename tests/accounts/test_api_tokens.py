@@ -133,6 +133,18 @@ def test_hole2_token_expires(settings, api, user):
     assert listed == []
 
 
+def test_hole2_token_lifetime_is_read_from_the_environment():
+    from tests.config.test_settings import manage
+
+    code = "from django.conf import settings; print(settings.RELEVE_TOKEN_TTL.days)"
+    week = manage("shell", "-c", code, DEBUG="true", RELEVE_TOKEN_TTL_DAYS="7")
+    zero = manage("check", DEBUG="true", RELEVE_TOKEN_TTL_DAYS="0")
+
+    assert week.stdout.strip().splitlines()[-1] == "7", week.stderr
+    assert zero.returncode != 0
+    assert "RELEVE_TOKEN_TTL_DAYS must be at least 1" in zero.stderr
+
+
 def services_list(user) -> list[int]:
     return list(ApiToken.objects.filter(user=user).live().values_list("pk", flat=True))
 
