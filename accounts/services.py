@@ -3,6 +3,7 @@ API tokens."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import ApiToken, Notification, NotificationPreference, User
 from accounts.notifications import MANDATORY_KINDS, notification_kinds
+
+logger = logging.getLogger(__name__)
 
 
 def notification_mark_read(*, user: User, pk: int, now: datetime | None = None) -> Notification:
@@ -70,6 +73,7 @@ def api_token_create(*, user: User, name: str, now: datetime | None = None) -> t
         created_at=now,
         expires_at=now + settings.RELEVE_TOKEN_TTL,
     )
+    logger.info("API token %s (%s…) created for user %s", token.pk, token.prefix, user.pk)
     return token, key
 
 
@@ -77,3 +81,4 @@ def api_token_revoke(*, user: User, pk: int) -> None:
     """Revoke one of `user`'s tokens; someone else's (or a missing one): DoesNotExist."""
     token = ApiToken.objects.filter(user=user).get(pk=pk)
     token.delete()
+    logger.info("API token %s (%s…) of user %s revoked by its owner", pk, token.prefix, user.pk)
