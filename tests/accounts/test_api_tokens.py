@@ -386,6 +386,29 @@ def test_hole2_tokens_are_revoked_when_the_password_changes(client, api, user):
     assert as_token(api, key).get("/api/v1/me/").status_code == 401
 
 
+def test_hole2_tokens_are_revoked_when_the_password_is_reset_by_email(client, api, user):
+    import re
+
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    key = services.api_token_create(user=user, name="x")[1]
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    link = re.search(r"http://[^/]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)[1]
+
+    form = client.get(link, follow=True)
+    done = client.post(
+        form.request["PATH_INFO"],
+        {"password1": "a-brand-new-phrase", "password2": "a-brand-new-phrase"},
+    )
+
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-brand-new-phrase")
+    assert as_token(api, key).get("/api/v1/me/").status_code == 401
+
+
 def test_hole2_a_password_hash_upgrade_at_sign_in_keeps_the_tokens(settings, api, user):
     key = obtain(api, user)["token"]
     settings.PASSWORD_HASHERS = [
