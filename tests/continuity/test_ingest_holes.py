@@ -119,7 +119,7 @@ def test_hole1_result_hijack_ids_matched_at_another_site_attach_nothing(api, wor
     assert real.status_code == 201
 
     api.force_authenticate(world["attacker"])
-    forged = post(api, "hl7", real_result(value="0.1", flag="N"))
+    forged = post(api, "hl7", real_result(patient="ANY-1", value="0.1", flag="N"))
 
     assert forged.status_code == 202, forged.json()
     assert forged.json() == {
@@ -230,8 +230,9 @@ def test_hole6_a_message_that_cannot_be_routed_is_owned_by_the_site_nurse(
         "resolve_quarantine",
         world["laguiole"],
         world["laguiole_nurse"],
-        "normal",
+        "urgent",  # what the message says is kept: an abnormal result is urgent
     )
+    assert (incoming.patient_ref, incoming.abnormal) == ("LAG-00777", True)
     api.force_authenticate(world["laguiole_nurse"])
     listed = api.get("/api/v1/results/quarantine/").json()["results"]
     assert [row["id"] for row in listed] == [incoming.pk]
@@ -329,7 +330,7 @@ def test_hole7_parsing_cost_a_hostile_body_is_refused_quickly_and_kept(
     assert (incoming.outcome, bytes(incoming.raw)) == ("invalid", body)
 
 
-def test_hole7_parsing_cost_a_one_megabyte_message_within_the_limits_parses_quickly():
+def test_a_one_megabyte_message_within_the_parsing_limits_parses_quickly():
     value = b"x" * 900
     obx = b"OBX|1|TX|REPORT^Compte rendu^L||" + value + b"||||||F"
     body = _hl7_with(*[obx] * 1_000)
