@@ -239,7 +239,7 @@ def parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
         return _parse_hl7(body, content_type)
     except InvalidMessage:
         raise
-    except Exception as exc:  # python-hl7 fails in many ways on hostile input
+    except Exception as exc:  # a reader bug on hostile input is still the sender's 422
         raise InvalidMessage(_("The HL7 message could not be read."), code="unparseable") from exc
 
 
