@@ -243,11 +243,14 @@ def test_hole6_a_message_that_cannot_be_routed_goes_to_the_territory_manager_wit
 ):
     site = HostSiteFactory()
     manager = member(Role.TERRITORY_MANAGER, territory=site.territory)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    record_exam(open_day(site, yesterday, status="booked", volunteer=VolunteerFactory()))
     api.force_authenticate(member(Role.SECRETARY, site=site))
 
     response = post(api, "hl7", sample("oru_normal_panel.hl7"))
 
     assert response.status_code == 202
+    assert response.json()["reason"] == "routing_failed"
     task = FollowUpTask.objects.get(incoming_id=response.json()["incoming"])
     assert (task.kind, task.assignee, task.escalation_level) == ("resolve_quarantine", manager, 1)
 
