@@ -230,7 +230,9 @@ class ResultIngestionView(APIView):
     )
     def post(self, request):
         user = request.user
-        if not (user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *MANAGER_ROLES)):
+        allowed = user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *MANAGER_ROLES)
+        # Every message is filed at a site, whose nurse owns it if it can't be matched.
+        if not allowed or ingest.home_site(user) is None:
             raise PermissionDenied(_("Only a host site's account may send results."))
         body = request._request.read(ingest.STORED_BYTES + 1)
         incoming = ingest.ingest(

@@ -2,7 +2,13 @@
 
 The order is the guarantee: the bytes are committed before any parsing, so whatever happens
 next (a parser bug, an unknown order number, a database error while matching) the message is in
-`IncomingResult` and listed. Nothing here raises on bad input.
+`IncomingResult` and listed, and every quarantined message has a `resolve_quarantine` task with a
+named assignee. Nothing here raises on bad input.
+
+A sender only ever reaches its own sites: an exam is looked for among the sites in its scope, an
+order number found elsewhere is answered like an unknown one (nothing tells it exists), and a
+replay is only looked for among the messages of the site the message is routed to, about the
+same order numbers — ids chosen by one sender never reach another site's messages.
 """
 
 from __future__ import annotations
@@ -40,12 +46,17 @@ def home_site(user) -> HostSite | None:
     )
 
 
+def _text(value: str) -> str:
+    """Text for a text column: PostgreSQL refuses NUL (the raw bytes keep it)."""
+    return (value or "").replace("\x00", "")
+
+
 def store(*, fmt: str, body: bytes, content_type: str, caller, now=None) -> IncomingResult:
     """Commit the raw message on its own, before anything can go wrong."""
     with transaction.atomic():
         return IncomingResult.objects.create(
             format=fmt,
-            content_type=(content_type or "")[:200],
+            content_type=_text(content_type)[:200],
             raw=bytes(body[:STORED_BYTES]),
             size=len(body),
             truncated=len(body) > STORED_BYTES,
@@ -71,23 +82,55 @@ def ingest(*, fmt: str, body: bytes, content_type: str, caller, now=None) -> Inc
     except Exception:
         # The message is stored; a failure while routing leaves it in quarantine for a human.
         logger.exception("result %s could not be routed", incoming.pk)
-        IncomingResult.objects.filter(pk=incoming.pk).update(
-            outcome=Outcome.QUARANTINED,
-            reason=Reason.ROUTING_FAILED,
-            error=_("Routing failed; match it by hand."),
-        )
-        incoming.refresh_from_db()
-        return incoming
+        return _routing_failed(incoming, parsed, now=now)
 
 
 def _mark_invalid(incoming: IncomingResult, detail: str) -> IncomingResult:
     incoming.outcome = Outcome.INVALID
-    incoming.error = detail[:2000]
+    incoming.error = _text(detail)[:2000]
     incoming.save(update_fields=["outcome", "error"])
     return incoming
 
 
-def _find_exam(parsed: ParsedResult, caller) -> tuple[PendingExam | None, str]:
+def _describe(incoming: IncomingResult, parsed: ParsedResult) -> None:
+    """What the message says, for the lists and for a person matching it by hand."""
+    incoming.replay_key = _text(parsed.replay_key)[:200]
+    incoming.order_number = _text(", ".join(parsed.order_numbers))[:200]
+    incoming.patient_ref = _text(parsed.patient_id)[:200]
+    incoming.abnormal = parsed.abnormal
+    incoming.summary = _text(parsed.summary)
+    incoming.report_status = _text(parsed.status)[:20]
+
+
+def _routing_failed(incoming: IncomingResult, parsed: ParsedResult, *, now) -> IncomingResult:
+    """Quarantined at the sender's site, with a task: a named person matches it by hand."""
+    incoming = IncomingResult.objects.get(pk=incoming.pk)
+    incoming.outcome, incoming.reason = Outcome.QUARANTINED, Reason.ROUTING_FAILED
+    incoming.error = _("Routing failed; match it by hand.")
+    try:
+        with transaction.atomic():
+            _describe(incoming, parsed)
+            incoming.save()
+    except Exception:  # what the message says may be what broke: keep only the outcome
+        logger.exception("result %s: its content could not be recorded", incoming.pk)
+        incoming = IncomingResult.objects.get(pk=incoming.pk)
+        incoming.outcome, incoming.reason = Outcome.QUARANTINED, Reason.ROUTING_FAILED
+        incoming.error = _("Routing failed; match it by hand.")
+        incoming.save(update_fields=["outcome", "reason", "error"])
+    try:
+        with transaction.atomic():
+            quarantine_task(incoming, now=now)
+    except Exception:
+        logger.exception("result %s: no task could be opened for its quarantine", incoming.pk)
+    return incoming
+
+
+def _find_exam(parsed: ParsedResult, caller) -> PendingExam | None:
+    """The exam the message answers, among the sites in the sender's scope only.
+
+    An order number of a site outside that scope is not looked for at all: the answer is the
+    same as for a number that exists nowhere (`unknown_order`), in content and in time.
+    """
     scope = HostSite.objects.in_scope_of(caller)
     found = {
         exam.order_number: exam
@@ -97,10 +140,8 @@ def _find_exam(parsed: ParsedResult, caller) -> tuple[PendingExam | None, str]:
     }
     for number in parsed.order_numbers:  # the placer number first, the filler's as fallback
         if number in found:
-            return found[number], ""
-    if PendingExam.objects.filter(order_number__in=parsed.order_numbers).exists():
-        return None, Reason.OUTSIDE_SCOPE
-    return None, Reason.UNKNOWN_ORDER
+            return found[number]
+    return None
 
 
 def _same_patient(parsed: ParsedResult, exam: PendingExam) -> bool:
@@ -110,10 +151,21 @@ def _same_patient(parsed: ParsedResult, exam: PendingExam) -> bool:
 
 
 def _is_replay(incoming: IncomingResult) -> bool:
-    """The same message again: recorded with what the first one gave, nothing else happens."""
+    """The same message again: recorded with what the first one gave, nothing else happens.
+
+    "The same" is the same content key (MSH-4 and MSH-10, or the FHIR body's hash) about the
+    same order numbers at the same site — the one the message is routed to, which is in the
+    sender's scope. So a replay is only ever found among messages this sender could have sent
+    for this exam: ids planted from another site are another message there, not this one.
+    """
+    if incoming.site_id is None or not incoming.replay_key:
+        return False
     previous = (
         IncomingResult.objects.filter(
-            replay_key=incoming.replay_key, outcome__in=[Outcome.MATCHED, Outcome.QUARANTINED]
+            replay_key=incoming.replay_key,
+            site_id=incoming.site_id,
+            order_number=incoming.order_number,
+            outcome__in=[Outcome.MATCHED, Outcome.QUARANTINED],
         )
         .exclude(pk=incoming.pk)
         .order_by("pk")
@@ -123,31 +175,30 @@ def _is_replay(incoming: IncomingResult) -> bool:
         return False
     incoming.replay_of = previous
     incoming.outcome, incoming.exam_id = previous.outcome, previous.exam_id
-    incoming.reason, incoming.site_id = previous.reason, previous.site_id
+    incoming.reason = previous.reason
     incoming.save()
     return True
 
 
 @transaction.atomic
 def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> IncomingResult:
+    """Match the message to an exam of the sender's sites, or quarantine it with a task.
+
+    A message is routed to the exam's site when its order is found in the sender's scope, else
+    it stays at the sender's own site (set when stored).
+    """
     incoming = IncomingResult.objects.select_for_update().get(pk=incoming.pk)
-    incoming.replay_key = parsed.replay_key[:200]
-    incoming.order_number = ", ".join(parsed.order_numbers)[:200]
-    incoming.patient_ref = parsed.patient_id[:200]
-    incoming.abnormal = parsed.abnormal
-    incoming.summary = parsed.summary
-    incoming.report_status = parsed.status[:20]
-    exam, reason = _find_exam(parsed, caller)
-    if exam is None and _is_replay(incoming):
-        return incoming
+    _describe(incoming, parsed)
+    exam = _find_exam(parsed, caller)
+    reason = Reason.UNKNOWN_ORDER
     if exam is not None:
         # The exam's row lock orders two deliveries of one message: the second sees the first.
         exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
-        if _is_replay(incoming):
-            return incoming
         incoming.site_id = exam.site_id  # the nurse of the exam's site resolves it
-        if not _same_patient(parsed, exam):
-            exam, reason = None, Reason.PATIENT_MISMATCH
+    if _is_replay(incoming):
+        return incoming
+    if exam is not None and not _same_patient(parsed, exam):
+        exam, reason = None, Reason.PATIENT_MISMATCH
     if exam is not None:
         try:
             with transaction.atomic():
@@ -172,8 +223,10 @@ def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> Inc
 
 
 def quarantine_task(incoming: IncomingResult, *, now) -> FollowUpTask | None:
-    """One `resolve_quarantine` task for the nurse of the sender's site (or up)."""
-    if incoming.site_id is None:
+    """One `resolve_quarantine` task for the nurse of the message's site, else its territory
+    manager (then the ARS): every quarantined message has a named owner."""
+    if incoming.site_id is None:  # a sender with no site is refused before storing
+        logger.error("result %s is quarantined without a site: nobody owns it", incoming.pk)
         return None
     urgent = bool(incoming.abnormal)
     task, _created = services.task_open(

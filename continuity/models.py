@@ -179,6 +179,8 @@ class IncomingResult(models.Model):
     class Reason(models.TextChoices):
         UNKNOWN_ORDER = "unknown_order", _("Unknown order number")
         PATIENT_MISMATCH = "patient_mismatch", _("Patient does not match the exam")
+        # No longer given (it told a sender that the order exists elsewhere): such a message is
+        # an `unknown_order`. Kept for the rows stored before, and to need no migration.
         OUTSIDE_SCOPE = "outside_scope", _("Order number outside the sender's sites")
         EXAM_CANCELLED = "exam_cancelled", _("The exam was cancelled")
         ROUTING_FAILED = "routing_failed", _("Could not be routed")

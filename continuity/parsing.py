@@ -5,7 +5,10 @@ models, no database; the caller stores the raw message first, then matches on `o
 
 Whatever the bytes, the only exception that leaves `parse_hl7` / `parse_fhir` is
 `InvalidMessage`: the endpoints are open to laboratories' systems and the bodies are untrusted,
-so every failure of python-hl7, json or fhir.resources is wrapped.
+so every failure of json or fhir.resources is wrapped. The work is bounded too: a message that
+would cost more than a few milliseconds of CPU (too many segments, separators, observations or
+JSON nodes) is refused as `too_complex` before anything is split or validated. No text of a
+`ParsedResult` holds a NUL character (PostgreSQL refuses it in text columns).
 """
 
 from __future__ import annotations
@@ -16,13 +19,10 @@ import itertools
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from dataclasses import astuple, dataclass
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import hl7
 from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
@@ -31,14 +31,22 @@ MAX_BYTES = 1_048_576  # 1 MB
 MAX_SUMMARY = 2000
 MAX_REPLAY_KEY = 255  # a longer natural key (absurd MSH-4/MSH-10) is hashed instead
 
+# Bounds on the work one message may cost (each refusal is a 422 `too_complex`). Checked on the
+# text with C-speed counts before any field is split: within them, a 1 MB message parses in a
+# few milliseconds. A laboratory panel has tens of segments; a long report, a few hundred.
+MAX_SEGMENTS = 2000
+MAX_OBSERVATIONS = 1000  # OBX segments
+MAX_SEPARATORS = (
+    2000  # field, component, repetition, subcomponent and escape characters, per segment
+)
+MAX_ESCAPES = 20_000  # escape characters in the whole message
+MAX_JSON_NODES = 10_000  # objects, arrays and values of a FHIR resource
+
 HL7_CONTENT_TYPES = ("application/hl7-v2", "text/plain")
 FHIR_CONTENT_TYPES = ("application/fhir+json", "application/json")
 
 # HL7 table 0078 / FHIR v3-ObservationInterpretation codes that make a result need attention.
 ABNORMAL_FLAGS = frozenset({"H", "L", "HH", "LL", "A", "AA"})
-
-# Results without a UTC offset come from French laboratories.
-LOCAL_TZ = ZoneInfo("Europe/Paris")
 
 # Character sets we decode, by Python codec name (codecs.lookup(...).name). An allow-list: a
 # Content-Type may name any codec, including non-text ones such as "rot13" or "zlib".
@@ -55,18 +63,16 @@ _HL7_CHARSETS = {
     "UTF-8": "utf-8",
 }
 
-# OBX-5 and OBX-8 are read this far only: a summary line has no use for more, and a hostile
-# "a^a^a^..." megabyte would otherwise cost a second of unescaping.
+# OBX-5 and OBX-8 are read this far only: a summary line has no use for more.
 _MAX_COMPONENTS = 10
 _MAX_REPETITIONS = 20
+# Fields are split this far only (the furthest read is OBR-25): the rest stays one string.
+_MAX_FIELD = 30
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{2}")
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})+")
-_HL7_TS = re.compile(
-    r"(?P<date>\d{8})(?P<hour>\d{2})?(?P<minute>\d{2})?(?P<second>\d{2})?(?:\.\d{1,4})?"
-    r"(?P<offset>[+-]\d{4})?"
-)
+_NEWLINES = re.compile(r"[\r\n]+")
 
 # HL7 table 0123 (OBR-25 result status) -> FHIR DiagnosticReport.status vocabulary, after the
 # v2-to-FHIR concept map.
@@ -115,8 +121,8 @@ class InvalidMessage(Exception):
     """The body is not a usable result message.
 
     `detail` is a short explanation for the sender, already translated (gettext); `code` is a
-    stable machine-readable reason: empty, too_large, content_type, charset, unparseable,
-    invalid_resource, not_a_result, missing_segment or no_order_number.
+    stable machine-readable reason: empty, too_large, too_complex, content_type, charset,
+    unparseable, invalid_resource, not_a_result, missing_segment or no_order_number.
     """
 
     def __init__(self, detail: str, *, code: str = "invalid") -> None:
@@ -127,7 +133,6 @@ class InvalidMessage(Exception):
 
 @dataclass(frozen=True)
 class ParsedResult:
-    format: str  # "hl7v2" or "fhir"
     replay_key: str  # the same message sent twice gives the same key
     order_numbers: tuple[str, ...]  # candidates, best first, non-empty, deduplicated
     patient_id: str  # "" when absent
@@ -135,8 +140,6 @@ class ParsedResult:
     summary: str  # "name: value unit [flags] (ref. range)" lines, at most MAX_SUMMARY chars
     status: str  # FHIR DiagnosticReport.status vocabulary: "final", "preliminary", ...
     amended: bool
-    performer: str  # "" when absent
-    observed_at: datetime | None  # aware, in UTC
 
 
 # --- Shared checks ---------------------------------------------------------------------------
@@ -236,7 +239,7 @@ def parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
         return _parse_hl7(body, content_type)
     except InvalidMessage:
         raise
-    except Exception as exc:  # python-hl7 fails in many ways on hostile input
+    except Exception as exc:  # a reader bug on hostile input is still the sender's 422
         raise InvalidMessage(_("The HL7 message could not be read."), code="unparseable") from exc
 
 
@@ -258,11 +261,13 @@ def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
             % {"charset": codec},
             code="charset",
         )
-    text = _decode(raw, codec)
+    # NUL is no HL7 text (and PostgreSQL refuses it in text columns): dropped. The raw bytes
+    # are stored, as they came, by the caller.
+    text = _decode(raw, codec).replace("\x00", "")
 
-    # python-hl7 only splits segments on \r; senders also use \n or \r\n.
-    lines = text.replace("\r\n", "\r").replace("\n", "\r").split("\r")
-    segments_text = [line for line in lines if line.strip()]
+    # Segments end in \r; senders also use \n or \r\n, and blank lines.
+    segments_text = [line for line in _NEWLINES.split(text) if line.strip()]
+    _check_hl7_complexity(text, segments_text, delimiters)
     for number, line in enumerate(segments_text, start=1):
         if not _SEGMENT_ID.fullmatch(line[:3]) or line[3:4] not in ("", delimiters.field):
             raise InvalidMessage(
@@ -275,7 +280,7 @@ def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
             code="unparseable",
         )
 
-    message = _Hl7Message(hl7.parse("\r".join(segments_text)), delimiters)
+    message = _Hl7Message(segments_text, delimiters)
     msh = message.segments("MSH")[0]
     get = message.get
 
@@ -312,9 +317,7 @@ def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
     if len(replay_key) > MAX_REPLAY_KEY:
         replay_key = f"hl7:{_sha256(replay_key.encode())}"
 
-    observed = (_hl7_datetime(get(obr, 7)) for obr in obrs)
     return ParsedResult(
-        format="hl7v2",
         replay_key=replay_key,
         order_numbers=order_numbers,
         patient_id=get(pids[0], 3) if pids else "",
@@ -322,9 +325,35 @@ def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
         summary=_summary(message.observation_line(obx) for obx in obxs),
         status=_hl7_status(obr_codes, obx_codes),
         amended="C" in obr_codes or "C" in obx_codes,
-        performer=get(msh, 4) or get(msh, 3),
-        observed_at=next((moment for moment in observed if moment is not None), None),
     )
+
+
+def _too_complex(detail: str) -> InvalidMessage:
+    return InvalidMessage(detail, code="too_complex")
+
+
+def _check_hl7_complexity(text: str, segments: list[str], delimiters: _Delimiters) -> None:
+    """Refuse what would cost too much to read, counting before splitting anything."""
+    if len(segments) > MAX_SEGMENTS:
+        raise _too_complex(_("The message has more than %(max)s segments.") % {"max": MAX_SEGMENTS})
+    if text.count(delimiters.escape) > MAX_ESCAPES:
+        raise _too_complex(
+            _("The message has more than %(max)s escape characters.") % {"max": MAX_ESCAPES}
+        )
+    separators = set(astuple(delimiters))
+    observations = 0
+    for number, line in enumerate(segments, start=1):
+        if sum(line.count(separator) for separator in separators) > MAX_SEPARATORS:
+            raise _too_complex(
+                _("Segment %(line)s has more than %(max)s separators.")
+                % {"line": number, "max": MAX_SEPARATORS}
+            )
+        observations += line.startswith("OBX")
+    if observations > MAX_OBSERVATIONS:
+        raise _too_complex(
+            _("The message has more than %(max)s observations (OBX segments).")
+            % {"max": MAX_OBSERVATIONS}
+        )
 
 
 @dataclass(frozen=True)
@@ -391,44 +420,62 @@ def _msh18_codec(fields: list[str], delimiters: _Delimiters) -> str:
 
 
 class _Hl7Message:
-    """Field access over a python-hl7 message, with our own unescaping.
+    """Field access over the segments of one message, split only as far as read.
 
-    python-hl7 nests Segment > Field > Repetition > Component > subcomponent strings, with a
-    plain string wherever a level has no separator. segment[0] is the segment id, so
-    segment[n] is field n (MSH too: python-hl7 stores the field separator as MSH-1).
-    Its `extract_field` is not used: it unescapes with `hl7.util.unescape`, which expands
-    "\\.sk100000000\\" into a 100 MB string and raises or logs tracebacks on other sequences.
+    A segment is the list of its fields: segment[0] is the segment id and segment[n] is field n
+    (MSH too: MSH-1, the field separator, is segment[1]). Fields are split up to `_MAX_FIELD`;
+    repetitions and components are split when read, no further than the one asked for, and
+    unescaped by our own `unescape` (which never expands anything: "\\.sk100000000\\" is
+    no 100 MB of spaces).
     """
 
-    def __init__(self, message: Any, delimiters: _Delimiters) -> None:
-        self.message = message
+    def __init__(self, lines: list[str], delimiters: _Delimiters) -> None:
+        self.lines = lines
         self.delimiters = delimiters
 
-    def segments(self, *segment_ids: str) -> list[Any]:
-        return [segment for segment in self.message if str(segment[0]) in segment_ids]
+    def segments(self, *segment_ids: str) -> list[list[str]]:
+        separator = self.delimiters.field
+        found = []
+        for line in self.lines:
+            if line[:3] in segment_ids:
+                fields = line.split(separator, _MAX_FIELD)
+                if fields[0] == "MSH":
+                    fields.insert(1, separator)
+                found.append(fields)
+        return found
 
-    def get(self, segment: Any, field: int, *, rep: int = 1, comp: int = 1) -> str:
+    def _component(self, repetition: str, comp: int) -> str:
         """One component (its first subcomponent) of one repetition, unescaped; "" if absent."""
-        if field >= len(segment) or rep > len(segment[field]):
+        components = repetition.split(self.delimiters.component, comp)
+        if comp > len(components):
             return ""
-        value = segment[field][rep - 1]
-        if not isinstance(value, str):
-            value = value[comp - 1] if comp <= len(value) else ""
-        elif comp > 1:
-            value = ""
-        if not isinstance(value, str):
-            value = value[0] if value else ""
-        return self.unescape(str(value)).strip()
+        value = components[comp - 1].split(self.delimiters.subcomponent, 1)[0]
+        return self.unescape(value).strip()
 
-    def repetitions(self, segment: Any, field: int) -> list[str]:
-        count = min(len(segment[field]) if field < len(segment) else 0, _MAX_REPETITIONS)
-        values = [self.get(segment, field, rep=rep) for rep in range(1, count + 1)]
+    def _repetitions(self, segment: list[str], field: int, limit: int) -> list[str]:
+        if field >= len(segment):
+            return []
+        return segment[field].split(self.delimiters.repetition, limit)[:limit]
+
+    def get(self, segment: list[str], field: int, *, rep: int = 1, comp: int = 1) -> str:
+        """One component of one repetition of a field, unescaped; "" if absent."""
+        repetitions = self._repetitions(segment, field, rep)
+        if rep > len(repetitions):
+            return ""
+        return self._component(repetitions[rep - 1], comp)
+
+    def repetitions(self, segment: list[str], field: int) -> list[str]:
+        values = [
+            self._component(repetition, 1)
+            for repetition in self._repetitions(segment, field, _MAX_REPETITIONS)
+        ]
         return [value for value in values if value]
 
-    def components(self, segment: Any, field: int, rep: int) -> list[str]:
-        value = segment[field][rep - 1]
-        count = 1 if isinstance(value, str) else min(len(value), _MAX_COMPONENTS)
-        return [self.get(segment, field, rep=rep, comp=comp) for comp in range(1, count + 1)]
+    def components(self, repetition: str) -> list[str]:
+        count = len(repetition.split(self.delimiters.component, _MAX_COMPONENTS))
+        return [
+            self._component(repetition, comp) for comp in range(1, min(count, _MAX_COMPONENTS) + 1)
+        ]
 
     def unescape(self, value: str) -> str:
         escape = self.delimiters.escape
@@ -467,8 +514,8 @@ class _Hl7Message:
         unit = self.get(obx, 6) or self.get(obx, 6, comp=2)
         value_type = self.get(obx, 2).upper()
         values = []
-        for rep in range(1, min(len(obx[5]) if len(obx) > 5 else 0, _MAX_REPETITIONS) + 1):
-            parts = self.components(obx, 5, rep)
+        for repetition in self._repetitions(obx, 5, _MAX_REPETITIONS):
+            parts = self.components(repetition)
             if value_type in ("CE", "CWE", "CNE"):  # code^text: show the text
                 values.append(parts[1] if len(parts) > 1 and parts[1] else parts[0])
             elif value_type == "SN":  # comparator^number^separator^number: ">^10", "^1^:^128"
@@ -494,35 +541,6 @@ def _hl7_status(obr_codes: list[str], obx_codes: list[str]) -> str:
     if len(distinct) == 1:
         return distinct.pop()
     return "partial"
-
-
-def _hl7_datetime(value: str) -> datetime | None:
-    """HL7 TS/DTM (YYYYMMDD[HH[MM[SS[.S]]]][+/-ZZZZ]) -> aware datetime; None when unusable."""
-    match = _HL7_TS.fullmatch(value)
-    if not match:
-        return None
-    offset = match["offset"]
-    if offset:
-        hours, minutes = int(offset[1:3]), int(offset[3:5])
-        if hours > 23 or minutes > 59:
-            return None
-        delta = timedelta(hours=hours, minutes=minutes)
-        tzinfo: timezone | ZoneInfo = timezone(-delta if offset[0] == "-" else delta)
-    else:
-        tzinfo = LOCAL_TZ
-    digits = match["date"]
-    try:
-        return datetime(
-            int(digits[:4]),
-            int(digits[4:6]),
-            int(digits[6:8]),
-            int(match["hour"] or 0),
-            int(match["minute"] or 0),
-            int(match["second"] or 0),
-            tzinfo=tzinfo,
-        ).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 # --- FHIR ------------------------------------------------------------------------------------
@@ -552,6 +570,7 @@ def _parse_fhir(body: bytes, content_type: str | None) -> ParsedResult:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidMessage(_("The body is not valid JSON."), code="unparseable") from exc
+    _check_json_complexity(data)
     if not isinstance(data, dict):
         raise InvalidMessage(
             _("The body is not a FHIR resource (expected a JSON object)."), code="unparseable"
@@ -574,14 +593,10 @@ def _parse_fhir(body: bytes, content_type: str | None) -> ParsedResult:
         )
 
     contained = {resource.id: resource for resource in report.contained or [] if resource.id}
-    order_numbers = _dedupe(
-        [(identifier.value or "").strip() for identifier in report.identifier or []]
-        + [
-            number
-            for reference in report.basedOn or []
-            for number in _based_on(reference, contained)
-        ]
-    )
+    numbers = [identifier.value or "" for identifier in report.identifier or []] + [
+        number for reference in report.basedOn or [] for number in _based_on(reference, contained)
+    ]
+    order_numbers = _dedupe([_no_nul(number).strip() for number in numbers])
     if not order_numbers:
         raise _no_order_number()
 
@@ -600,17 +615,36 @@ def _parse_fhir(body: bytes, content_type: str | None) -> ParsedResult:
     lines = itertools.chain([conclusion], map(_fhir_observation_line, observations))
 
     return ParsedResult(
-        format="fhir",
         replay_key=f"fhir:{_sha256(body)}",
         order_numbers=order_numbers,
-        patient_id=_fhir_patient_id(report, contained),
+        patient_id=_no_nul(_fhir_patient_id(report, contained)),
         abnormal=any(code.strip().upper() in ABNORMAL_FLAGS for code in codes),
-        summary=_summary(lines),
+        summary=_summary(map(_no_nul, lines)),
         status=report.status,
         amended=report.status in FHIR_AMENDED_STATUSES,
-        performer=_fhir_performer(report, contained),
-        observed_at=_fhir_observed_at(report),
     )
+
+
+def _no_nul(text: str) -> str:
+    """JSON may carry "\\u0000": no text of ours keeps it (PostgreSQL refuses it)."""
+    return text.replace("\x00", "")
+
+
+def _check_json_complexity(data: Any) -> None:
+    """Refuse a document with more nodes than a report needs, before validating it (validation
+    costs ~10 µs a node: 30,000 identifiers would be a second of CPU)."""
+    pending, count = [data], 0
+    while pending:
+        node = pending.pop()
+        count += 1
+        if count > MAX_JSON_NODES:
+            raise _too_complex(
+                _("The resource has more than %(max)s elements.") % {"max": MAX_JSON_NODES}
+            )
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
 
 
 def _fhir_errors(exc: ValidationError) -> str:
@@ -734,33 +768,3 @@ def _fhir_patient_id(report: Any, contained: dict[str, Any]) -> str:
             if identifier.value:
                 return identifier.value.strip()
     return ""
-
-
-def _fhir_performer(report: Any, contained: dict[str, Any]) -> str:
-    for performer in report.performer or []:
-        if performer.display:
-            return performer.display.strip()
-        organization = _local(performer, contained, "Organization")
-        if organization is not None and organization.name:
-            return organization.name.strip()
-    return ""
-
-
-def _fhir_observed_at(report: Any) -> datetime | None:
-    period_start = report.effectivePeriod.start if report.effectivePeriod is not None else None
-    for value in (report.effectiveDateTime, period_start, report.issued):
-        moment = _aware(value)
-        if moment is not None:
-            return moment
-    return None
-
-
-def _aware(value: Any) -> datetime | None:
-    # fhir.resources gives a datetime (always with an offset when it has a time), a date for
-    # "2026-11-20", and leaves partial dates ("2026-11") as plain strings.
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=LOCAL_TZ)
-        return aware.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
-    return None

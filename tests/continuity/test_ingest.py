@@ -153,7 +153,7 @@ def test_an_order_number_of_another_site_is_quarantined_without_revealing_it(
     response = post(api, "hl7", sample("oru_normal_panel.hl7"), HL7)
     assert response.status_code == 202
     assert "exam" not in response.json()
-    assert IncomingResult.objects.get().reason == "outside_scope"
+    assert IncomingResult.objects.get().reason == "unknown_order"
     assert PendingExam.objects.get().status == "awaiting"
 
 
