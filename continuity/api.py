@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import translate_validation_errors
-from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES
+from accounts.permissions import ObjectRulesPermission, allowed
 from continuity import ingest, services
+from continuity.access import incoming_results_for
 from continuity.audit import record_access
 from continuity.models import (
     ContactRequest,
@@ -31,7 +32,6 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
-from sites.access import works_at
 from sites.models import HostSite
 from vacations.models import Vacation
 
@@ -134,6 +134,12 @@ class ExamViewSet(
     serializer_class = ExamSerializer
     filterset_class = ExamFilter
     audit_name = "exams"
+    permission_classes = [IsAuthenticated, ObjectRulesPermission]
+    object_permissions = {
+        "receive": "continuity.act_on_exam",
+        "close": "continuity.act_on_exam",
+        "cancel": "continuity.act_on_exam",
+    }
 
     def get_queryset(self):
         return PendingExam.objects.visible_to(self.request.user).order_by("expected_by", "pk")
@@ -143,18 +149,11 @@ class ExamViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         vacation = data.pop("vacation")
-        own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
-        if not own and not works_at(request.user, vacation.site_id):
+        if not allowed(request.user, "continuity.record_exams", vacation):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff record exams."))
         with translate_validation_errors():
             (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
         return Response(ExamSerializer(exam).data, status=201)
-
-    def _staff_exam(self) -> PendingExam:
-        exam = self.get_object()
-        if not works_at(self.request.user, exam.site_id):
-            raise PermissionDenied(_("Only the site's staff can do this."))
-        return exam
 
     def _answer(self, exam: PendingExam) -> Response:
         return Response(ExamSerializer(PendingExam.objects.get(pk=exam.pk)).data)
@@ -162,7 +161,7 @@ class ExamViewSet(
     @extend_schema(request=ReceiveSerializer, responses=ExamSerializer)
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
-        exam = self._staff_exam()
+        exam = self.get_object()
         body = ReceiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -172,7 +171,7 @@ class ExamViewSet(
     @extend_schema(request=CloseSerializer, responses=ExamSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        exam = self._staff_exam()
+        exam = self.get_object()
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -182,7 +181,7 @@ class ExamViewSet(
     @extend_schema(request=ExamCancelSerializer, responses=ExamSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        exam = self._staff_exam()
+        exam = self.get_object()
         body = ExamCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.exam_cancel(
@@ -230,9 +229,8 @@ class ResultIngestionView(APIView):
     )
     def post(self, request):
         user = request.user
-        allowed = user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *MANAGER_ROLES)
         # Every message is filed at a site, whose nurse owns it if it can't be matched.
-        if not allowed or ingest.home_site(user) is None:
+        if not allowed(user, "continuity.send_results") or ingest.home_site(user) is None:
             raise PermissionDenied(_("Only a host site's account may send results."))
         body = request._request.read(ingest.STORED_BYTES + 1)
         incoming = ingest.ingest(
@@ -284,17 +282,16 @@ class IncomingResultViewSet(
     audit_name = "incoming_results"
 
     def get_queryset(self):
-        user = self.request.user
-        queryset = IncomingResult.objects.all()
-        if not user.is_authenticated:
-            return queryset.none()
-        if not user.is_superuser:
-            queryset = queryset.filter(IncomingResult.visible_to_q(user))
-        return queryset.order_by("-received_at", "-pk")
+        return incoming_results_for(self.request.user).order_by("-received_at", "-pk")
 
 
 class QuarantineViewSet(IncomingResultViewSet):
     audit_name = "quarantine"
+    permission_classes = [IsAuthenticated, ObjectRulesPermission]
+    object_permissions = {
+        "match": "continuity.resolve_result",
+        "dismiss": "continuity.resolve_result",
+    }
 
     def get_queryset(self):
         return (
@@ -308,16 +305,10 @@ class QuarantineViewSet(IncomingResultViewSet):
             )
         )
 
-    def _staff_incoming(self) -> IncomingResult:
-        incoming = self.get_object()
-        if incoming.site_id is None or not works_at(self.request.user, incoming.site_id):
-            raise PermissionDenied(_("Only the site's staff can resolve a quarantined result."))
-        return incoming
-
     @extend_schema(request=MatchSerializer, responses=IncomingSerializer)
     @action(detail=True, methods=["post"])
     def match(self, request, pk=None):
-        incoming = self._staff_incoming()
+        incoming = self.get_object()
         body = MatchSerializer(data=request.data)
         body.fields["exam"].queryset = PendingExam.objects.visible_to(request.user).filter(
             site__in=HostSite.objects.staffed_by(request.user)
@@ -332,7 +323,7 @@ class QuarantineViewSet(IncomingResultViewSet):
     @extend_schema(request=DismissSerializer, responses=IncomingSerializer)
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
-        incoming = self._staff_incoming()
+        incoming = self.get_object()
         body = DismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -399,6 +390,12 @@ class TaskViewSet(
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     audit_name = "tasks"
+    permission_classes = [IsAuthenticated, ObjectRulesPermission]
+    object_permissions = {
+        "start": "continuity.act_on_task",
+        "done": "continuity.act_on_task",
+        "contact_prescriber": "continuity.act_on_task",
+    }
 
     def get_queryset(self):
         return (
@@ -407,26 +404,18 @@ class TaskViewSet(
             .order_by("-priority", "due_at", "pk")
         )
 
-    def _acting(self) -> FollowUpTask:
-        task = self.get_object()
-        user = self.request.user
-        allowed = task.assignee_id == user.pk or works_at(user, task.site_id)
-        if not allowed and not HostSite.objects.managed_by(user).filter(pk=task.site_id):
-            raise PermissionDenied(_("This task is not yours to act on."))
-        return task
-
     def _answer(self, task: FollowUpTask) -> Response:
         return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
 
     @extend_schema(request=None, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._answer(services.task_start(task=self._acting(), by=request.user))
+        return self._answer(services.task_start(task=self.get_object(), by=request.user))
 
     @extend_schema(request=DoneSerializer, responses=TaskSerializer)
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
-        task = self._acting()
+        task = self.get_object()
         body = DoneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -436,7 +425,7 @@ class TaskViewSet(
     @extend_schema(request=QuestionSerializer, responses=TaskSerializer)
     @action(detail=True, methods=["post"], url_path="contact-prescriber")
     def contact_prescriber(self, request, pk=None):
-        task = self._acting()
+        task = self.get_object()
         body = QuestionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -474,6 +463,8 @@ class ContactRequestViewSet(
     serializer_class = ContactRequestSerializer
     filterset_fields = ["status", "task", "volunteer"]
     audit_name = "contact_requests"
+    permission_classes = [IsAuthenticated, ObjectRulesPermission]
+    object_permissions = {"answer": "continuity.answer_contact"}
 
     def get_queryset(self):
         return (
@@ -486,8 +477,6 @@ class ContactRequestViewSet(
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
         contact = self.get_object()
-        if contact.volunteer.user_id != request.user.pk:
-            raise PermissionDenied(_("Only the volunteer asked can answer."))
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -560,8 +549,7 @@ class HandoverViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         vacation = data["vacation"]
-        own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
-        if not own and not works_at(request.user, vacation.site_id):
+        if not allowed(request.user, "continuity.write_handover", vacation):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff write it."))
         with translate_validation_errors():
             handover = services.handover_write(

@@ -9,6 +9,8 @@ class ContinuityConfig(AppConfig):
     verbose_name = _("Continuity of care")
 
     def ready(self) -> None:
+        from continuity import rules  # noqa: F401 - registers the app's permissions
+
         # A day is closed only once its exams (or "none") and its handover are recorded.
         from continuity.services import closure_missing
         from vacations import services as vacations

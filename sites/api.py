@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import translate_validation_errors
+from accounts.permissions import allowed
 from sites import access, services
 from sites.models import HostSite, InfoSheet, Membership, Region, Territory
 from sites.models.sheets import KeyContact, PracticeMode, SheetReadiness
@@ -206,6 +207,8 @@ class HostSiteViewSet(
         return sites.with_readiness().select_related("info_sheet").order_by("name", "pk")
 
     def perform_create(self, serializer):
+        if not allowed(self.request.user, "sites.register_site"):
+            raise PermissionDenied(_("Only a territory or ARS manager can change this."))
         territory = serializer.validated_data.get("territory")
         if (
             territory is None
@@ -225,7 +228,7 @@ class HostSiteViewSet(
             if name in serializer.validated_data
             and serializer.validated_data[name] != getattr(site, name)
         ]  # fmt: skip
-        if touched and not access.can_manage_site(self.request.user, site):
+        if touched and not allowed(self.request.user, "sites.manage_site", site):
             raise PermissionDenied(_("Only a territory or ARS manager can change this."))
         if (
             "territory" in touched
@@ -263,7 +266,7 @@ class HostSiteViewSet(
         if request.method in SAFE_METHODS:
             return Response(InfoSheetSerializer(self._sheet(write=False)).data)
         sheet = self._sheet(write=True)
-        if not access.can_edit_sheet(request.user, sheet.site):
+        if not allowed(request.user, "sites.edit_sheet", sheet.site):
             raise PermissionDenied(_("You cannot edit this sheet."))
         serializer = InfoSheetSerializer(
             sheet, data=request.data, partial=request.method == "PATCH"
@@ -291,7 +294,7 @@ class HostSiteViewSet(
     @action(detail=True, methods=["post"], url_path="info-sheet/submit")
     def submit(self, request, pk=None):
         sheet = self._sheet(write=True)
-        if not access.can_submit_sheet(request.user, sheet.site):
+        if not allowed(request.user, "sites.submit_sheet", sheet.site):
             raise PermissionDenied(_("Only the site's staff can submit its sheet."))
         services.sheet_submit(sheet=sheet, by=request.user)
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
@@ -300,7 +303,7 @@ class HostSiteViewSet(
     @action(detail=True, methods=["post"], url_path="info-sheet/publish")
     def publish(self, request, pk=None):
         sheet = self._sheet(write=True)
-        if not access.can_publish_sheet(request.user, sheet.site):
+        if not allowed(request.user, "sites.publish_sheet", sheet.site):
             raise PermissionDenied(_("Only a manager of this territory can publish the sheet."))
         services.sheet_publish(sheet=sheet, by=request.user)
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)

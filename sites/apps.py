@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class SitesConfig(AppConfig):
     name = "sites"
     verbose_name = _("Places and host sites")
+
+    def ready(self) -> None:
+        from sites import rules  # noqa: F401 - registers the app's permissions

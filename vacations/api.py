@@ -8,11 +8,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.errors import translate_validation_errors
-from sites.access import works_at
+from accounts.permissions import ObjectRulesPermission, allowed
 from sites.models import HostSite
 from sites.pdf import render_pdf
 from vacations import services
@@ -93,6 +94,16 @@ class VacationViewSet(
 
     serializer_class = VacationSerializer
     filterset_class = VacationFilter
+    permission_classes = [IsAuthenticated, ObjectRulesPermission]
+    object_permissions = {
+        "book": "vacations.book_day",
+        "decline": "vacations.book_day",
+        "cancel": "vacations.cancel_day",
+        "no_show": "vacations.cancel_day",
+        "complete": "vacations.close_day",
+        "request_day": "vacations.request_day",
+        "withdraw": "vacations.withdraw_day",
+    }
 
     def get_queryset(self):
         return (
@@ -105,8 +116,8 @@ class VacationViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if not works_at(request.user, data["site"].pk):
-            raise PermissionDenied(_("Only the site's staff open days."))
+        if not allowed(request.user, "vacations.open_day", data["site"]):
+            raise PermissionDenied(_("Only the site's secretary opens days."))
         dates = data.get("dates") or [data["date"]]
         with translate_validation_errors():
             opened = services.vacations_open(
@@ -116,12 +127,6 @@ class VacationViewSet(
         return Response(body if len(opened) > 1 else body[0], status=201)
 
     # --- who may do what on a visible day ---------------------------------------------------
-
-    def _staff_vacation(self) -> Vacation:
-        vacation = self.get_object()
-        if not works_at(self.request.user, vacation.site_id):
-            raise PermissionDenied(_("Only the site's staff can do this."))
-        return vacation
 
     def _my_profile(self) -> Volunteer:
         volunteer = Volunteer.objects.filter(user=self.request.user).first()
@@ -146,7 +151,7 @@ class VacationViewSet(
     @extend_schema(request=BookSerializer, responses=VacationSerializer)
     @action(detail=True, methods=["post"])
     def book(self, request, pk=None):
-        vacation = self._staff_vacation()
+        vacation = self.get_object()
         body = BookSerializer(data=request.data)
         body.fields["volunteer"].queryset = bookable_by(request.user, vacation)
         body.is_valid(raise_exception=True)
@@ -159,9 +164,7 @@ class VacationViewSet(
     @extend_schema(request=None, responses=VacationSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
-        return self._answer(
-            services.vacation_decline(vacation=self._staff_vacation(), by=request.user)
-        )
+        return self._answer(services.vacation_decline(vacation=self.get_object(), by=request.user))
 
     @extend_schema(request=None, responses=VacationSerializer)
     @action(detail=True, methods=["post"])
@@ -174,7 +177,7 @@ class VacationViewSet(
     @extend_schema(request=CancelSerializer, responses=VacationSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        vacation = self._staff_vacation()
+        vacation = self.get_object()
         body = CancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with translate_validation_errors():
@@ -187,9 +190,6 @@ class VacationViewSet(
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
         vacation = self.get_object()
-        mine = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
-        if not mine and not works_at(self.request.user, vacation.site_id):
-            raise PermissionDenied(_("Only the site's staff or the volunteer can close the day."))
         body = CompleteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(
@@ -204,9 +204,7 @@ class VacationViewSet(
     @extend_schema(request=None, responses=VacationSerializer)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, pk=None):
-        return self._answer(
-            services.vacation_no_show(vacation=self._staff_vacation(), by=request.user)
-        )
+        return self._answer(services.vacation_no_show(vacation=self.get_object(), by=request.user))
 
 
 class StatementLineSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.errors import translate_validation_errors
+from accounts.permissions import allowed
 from sites.models import Department, Territory
 from volunteers import services
 from volunteers.models import Availability, Commitment, Period, Volunteer
@@ -100,13 +101,12 @@ class VolunteerViewSet(
             .prefetch_related("preferred_territories", "commitments")
         )
 
-    def _manages(self, volunteer: Volunteer) -> bool:
-        return Volunteer.objects.managed_by(self.request.user).filter(pk=volunteer.pk).exists()
-
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request object
             return VolunteerSerializer
-        if self.action == "partial_update" and self._manages(self.get_object()):
+        if self.action == "partial_update" and allowed(
+            self.request.user, "volunteers.set_max_days", self.get_object()
+        ):
             return ManagerVolunteerSerializer
         return VolunteerSerializer
 
@@ -123,7 +123,7 @@ class VolunteerViewSet(
 
     def perform_update(self, serializer):
         volunteer = serializer.instance
-        if volunteer.user_id != self.request.user.pk and not self._manages(volunteer):
+        if not allowed(self.request.user, "volunteers.edit_profile", volunteer):
             raise PermissionDenied(_("You can only edit your own profile."))
         fields = _profile_fields(serializer.validated_data)
         territories = fields.pop("preferred_territories", None)
@@ -149,7 +149,7 @@ class VolunteerViewSet(
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
         volunteer = self.get_object()
-        if not self._manages(volunteer):
+        if not allowed(request.user, "volunteers.verify_volunteer", volunteer):
             raise PermissionDenied(_("Only a territory or ARS manager verifies volunteers."))
         body = VerifySerializer(data=request.data)
         body.is_valid(raise_exception=True)

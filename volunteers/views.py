@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
@@ -39,9 +39,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
-from accounts.roles import MANAGER_ROLES
-from sites.models import Territory
+from accounts.permissions import allowed, require
 from volunteers import forms, services
+from volunteers.access import get_volunteer_for, preferred_territories
 from volunteers.charter import CURRENT_VERSION, charter_text
 from volunteers.models import Commitment, Volunteer
 
@@ -49,14 +49,6 @@ PAGE_SIZE = 20
 
 
 # --- Helpers --------------------------------------------------------------------------------
-
-
-def _is_manager(user) -> bool:
-    return user.is_superuser or user.has_role(*MANAGER_ROLES)
-
-
-def _manages(user, volunteer: Volunteer) -> bool:
-    return Volunteer.objects.managed_by(user).filter(pk=volunteer.pk).exists()
 
 
 def _own_profile(request: HttpRequest) -> Volunteer | None:
@@ -71,21 +63,11 @@ def _own_profile(request: HttpRequest) -> Volunteer | None:
 
 def _visible_volunteer(request: HttpRequest, pk: int) -> Volunteer:
     """The volunteer `pk` if the user may see it; 404 for missing and out of scope alike."""
-    volunteers = (
-        Volunteer.objects.visible_to(request.user)
-        .select_related("user", "home_department", "practice_territory__department", "verified_by")
-        .prefetch_related(_preferred_territories())
-    )
-    try:
-        return volunteers.get(pk=pk)
-    except Volunteer.DoesNotExist:
-        raise Http404 from None
+    return get_volunteer_for(request.user, pk)
 
 
 def _preferred_territories() -> Prefetch:
-    return Prefetch(
-        "preferred_territories", queryset=Territory.objects.select_related("department")
-    )
+    return preferred_territories()
 
 
 def _calendar_url(request: HttpRequest, volunteer: Volunteer) -> str:
@@ -276,8 +258,7 @@ def availability(request: HttpRequest) -> HttpResponse:
 @login_required
 def volunteer_list(request: HttpRequest) -> HttpResponse:
     """Volunteers of the manager's scope, those waiting for verification first."""
-    if not _is_manager(request.user):
-        raise PermissionDenied
+    require(request.user, "sites.pilot")
     filters = forms.VolunteerFilterForm(request.GET)
     valid_until = (
         Commitment.objects.filter(volunteer=OuterRef("pk"), valid_until__gte=timezone.localdate())
@@ -328,7 +309,7 @@ def _render_detail(
     verify_form: forms.VerifyForm | None = None,
     max_days_form: forms.MaxDaysForm | None = None,
 ) -> HttpResponse:
-    is_manager = _manages(request.user, volunteer)
+    is_manager = allowed(request.user, "volunteers.verify_volunteer", volunteer)
     current = volunteer.current_commitment()
     channel_labels = dict(Commitment.Channel.choices)
     context = {
@@ -356,8 +337,7 @@ def volunteer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def volunteer_verify(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _visible_volunteer(request, pk)
-    if not _manages(request.user, volunteer):
-        raise PermissionDenied
+    require(request.user, "volunteers.verify_volunteer", volunteer)
     form = forms.VerifyForm(request.POST)
     if form.is_valid():
         try:
@@ -380,8 +360,7 @@ def volunteer_verify(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def volunteer_max_days(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = _visible_volunteer(request, pk)
-    if not _manages(request.user, volunteer):
-        raise PermissionDenied
+    require(request.user, "volunteers.set_max_days", volunteer)
     form = forms.MaxDaysForm(request.POST)
     if form.is_valid():
         try:

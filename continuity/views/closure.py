@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.errors import DomainError
+from accounts.permissions import require
 from continuity import services
+from continuity.access import get_handover_for
 from continuity.audit import record_access
 from continuity.forms import (
     ExamRowFormSet,
@@ -32,8 +34,8 @@ from continuity.views.common import (
     _refusal,
     _render,
 )
-from sites.access import works_at
 from sites.models import HostSite
+from vacations.access import get_vacation_for
 from vacations.forms import CompleteForm
 from vacations.models import Vacation
 
@@ -43,12 +45,8 @@ from vacations.models import Vacation
 def _closure_day(request: HttpRequest, vacation_pk: int) -> Vacation:
     """The day, if the caller sees it (else 404) and is its volunteer or its site's staff
     (else 403)."""
-    days = Vacation.objects.visible_to(request.user).select_related("site", "volunteer__user")
-    vacation = get_object_or_404(days, pk=vacation_pk)
-    staff = works_at(request.user, vacation.site_id)
-    own = vacation.volunteer_id is not None and vacation.volunteer.user_id == request.user.pk
-    if not (staff or own):
-        raise PermissionDenied
+    vacation = get_vacation_for(request.user, vacation_pk)
+    require(request.user, "vacations.close_day", vacation)
     return vacation
 
 
@@ -204,7 +202,7 @@ def handovers(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def handover_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    handover = get_object_or_404(_handovers(request.user), pk=pk)
+    handover = get_handover_for(request.user, pk)
     services.record_reads([handover], reader=request.user)
     record_access(request, "handover", object_id=handover.pk)
     return _render(request, "continuity/handover_detail.html", {"handover": handover})

@@ -7,23 +7,23 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES, Role
+from continuity.access import get_exam_for, get_incoming_for, get_task_for
 from continuity.models import (
     FollowUpTask,
     IncomingResult,
     PendingExam,
 )
-from sites.access import works_at
 
 PAGE_SIZE = 20
 # How many exams the quarantine page offers to pick from (the order number finds the others).
@@ -46,39 +46,16 @@ SECTION_NAV = (
 # --- Fetch and authorize ----------------------------------------------------------------------
 
 
-def _staff_site_ids(user) -> set[int] | None:
-    """The sites where `user` is secretary or course nurse (None: a superuser, every site)."""
-    if user.is_superuser:
-        return None
-    return set(
-        user.memberships.filter(role__in=SITE_STAFF_ROLES, site__isnull=False).values_list(
-            "site_id", flat=True
-        )
-    )
-
-
-def _require_site_staff(user, site_id: int | None) -> None:
-    if not works_at(user, site_id):
-        raise PermissionDenied
-
-
 def _task_for(request: HttpRequest, pk: int) -> FollowUpTask:
-    tasks = FollowUpTask.objects.visible_to(request.user).select_related(
-        "site", "assignee", "exam__prescriber__user", "incoming"
-    )
-    return get_object_or_404(tasks, pk=pk)
+    return get_task_for(request.user, pk)
 
 
 def _exam_for(request: HttpRequest, pk: int) -> PendingExam:
-    exams = PendingExam.objects.visible_to(request.user).select_related(
-        "site", "vacation", "prescriber__user", "created_by", "closed_by"
-    )
-    return get_object_or_404(exams, pk=pk)
+    return get_exam_for(request.user, pk)
 
 
 def _incoming_for(request: HttpRequest, pk: int) -> IncomingResult:
-    visible = IncomingResult.objects.filter(IncomingResult.visible_to_q(request.user))
-    return get_object_or_404(visible.select_related("site"), pk=pk)
+    return get_incoming_for(request.user, pk)
 
 
 def _refusal(form: Form, exc: Refusal, *, field: str | None = None) -> None:

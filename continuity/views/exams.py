@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.errors import DomainError
+from accounts.permissions import allowed, require
 from continuity import services
 from continuity.audit import record_access
 from continuity.forms import (
@@ -34,9 +35,7 @@ from continuity.views.common import (
     _page,
     _refusal,
     _render,
-    _require_site_staff,
 )
-from sites.access import works_at
 from sites.models import HostSite
 
 # --- The exam tracker -------------------------------------------------------------------------
@@ -91,7 +90,7 @@ def exams(request: HttpRequest) -> HttpResponse:
 
 
 def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> HttpResponse:
-    staff = works_at(request.user, exam.site_id)
+    staff = allowed(request.user, "continuity.act_on_exam", exam)
     awaiting = exam.status == Exam.AWAITING
     closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
     context = {
@@ -131,7 +130,7 @@ def exam_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def exam_receive_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A result came back by hand (mail, phone, lab portal): the nurse gets a task."""
     exam = _exam_for(request, pk)
-    _require_site_staff(request.user, exam.site_id)
+    require(request.user, "continuity.act_on_exam", exam)
     form = ReceiveForm(request.POST)
     if form.is_valid():
         try:
@@ -154,7 +153,7 @@ def exam_receive_page(request: HttpRequest, pk: int) -> HttpResponse:
 def exam_close_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The follow-up is done: who is responsible, and the three legs (DMP, patient, prescriber)."""
     exam = _exam_for(request, pk)
-    _require_site_staff(request.user, exam.site_id)
+    require(request.user, "continuity.act_on_exam", exam)
     form = CloseForm(request.POST)
     if form.is_valid():
         try:
@@ -171,7 +170,7 @@ def exam_close_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def exam_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
     exam = _exam_for(request, pk)
-    _require_site_staff(request.user, exam.site_id)
+    require(request.user, "continuity.act_on_exam", exam)
     form = ExamCancelForm(request.POST)
     if form.is_valid():
         try:

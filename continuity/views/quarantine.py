@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.errors import DomainError
+from accounts.permissions import allowed, require
 from continuity import ingest
 from continuity.audit import record_access
 from continuity.forms import (
@@ -32,9 +33,7 @@ from continuity.views.common import (
     _incoming_for,
     _refusal,
     _render,
-    _require_site_staff,
     _say_errors,
-    _staff_site_ids,
 )
 
 # --- Quarantine -------------------------------------------------------------------------------
@@ -76,7 +75,6 @@ def _render_quarantine(
 def _attach_quarantine_forms(user, rows: list[IncomingResult], bound) -> None:
     """A match and a dismiss form on each row its user may act on; the exams to pick from are
     fetched once for the page (those of the rows' sites)."""
-    staff_sites = _staff_site_ids(user)
     site_ids = {row.site_id for row in rows if row.site_id}
     choices: dict[int, list[PendingExam]] = {}
     candidates = (
@@ -87,10 +85,12 @@ def _attach_quarantine_forms(user, rows: list[IncomingResult], bound) -> None:
     for exam in candidates if site_ids else ():
         choices.setdefault(exam.site_id, []).append(exam)
     matchable = _matchable(user)
+    # The rule depends only on the row's site: asked once per site shown.
+    may_resolve: dict[int | None, bool] = {}
     for row in rows:
-        row.can_act = row.site_id is not None and (
-            staff_sites is None or row.site_id in staff_sites
-        )
+        if row.site_id not in may_resolve:
+            may_resolve[row.site_id] = allowed(user, "continuity.resolve_result", row)
+        row.can_act = may_resolve[row.site_id]
         if not row.can_act:
             continue
         site_choices = choices.get(row.site_id, [])
@@ -117,7 +117,7 @@ def quarantine(request: HttpRequest) -> HttpResponse:
 @require_POST
 def quarantine_match_page(request: HttpRequest, pk: int) -> HttpResponse:
     incoming = _incoming_for(request, pk)
-    _require_site_staff(request.user, incoming.site_id)
+    require(request.user, "continuity.resolve_result", incoming)
     form = MatchForm(request.POST, exams=_matchable(request.user), incoming=incoming)
     if form.is_valid():
         try:
@@ -136,7 +136,7 @@ def quarantine_match_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def quarantine_dismiss_page(request: HttpRequest, pk: int) -> HttpResponse:
     incoming = _incoming_for(request, pk)
-    _require_site_staff(request.user, incoming.site_id)
+    require(request.user, "continuity.resolve_result", incoming)
     form = DismissForm(request.POST, incoming=incoming)
     if form.is_valid():
         try:

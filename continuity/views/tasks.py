@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.errors import DomainError
+from accounts.permissions import require
 from accounts.roles import Role
 from continuity import services
 from continuity.audit import record_access
@@ -129,6 +130,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_start_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
+    require(request.user, "continuity.act_on_task", task)
     _act(
         request,
         lambda: services.task_start(task=task, by=request.user),
@@ -141,6 +143,7 @@ def task_start_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_done_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
+    require(request.user, "continuity.act_on_task", task)
     form = TaskDoneForm(request.POST)
     if form.is_valid():
         try:
@@ -158,6 +161,7 @@ def task_done_page(request: HttpRequest, pk: int) -> HttpResponse:
 def task_contact_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the prescribing volunteer: the task waits for the answer."""
     task = _task_for(request, pk)
+    require(request.user, "continuity.act_on_task", task)
     form = ContactForm(request.POST)
     if form.is_valid():
         try:

@@ -8,14 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.errors import DomainError
+from accounts.permissions import require
 from continuity import services
+from continuity.access import get_contact_for
 from continuity.audit import record_access
 from continuity.forms import (
     AnswerForm,
@@ -86,11 +88,10 @@ def my_followups(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def contact_answer_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """Only the volunteer asked answers (anyone else: 404, even the site that asked)."""
-    contact = get_object_or_404(
-        ContactRequest.objects.visible_to(request.user).filter(volunteer__user=request.user),
-        pk=pk,
-    )
+    """Only the volunteer asked answers: the site that asked sees the question (403), anyone
+    else does not (404)."""
+    contact = get_contact_for(request.user, pk)
+    require(request.user, "continuity.answer_contact", contact)
     form = _answer_form(contact, request.POST)
     if form.is_valid():
         try:

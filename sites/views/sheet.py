@@ -2,8 +2,8 @@
 
 With htmx, "Edit" swaps a section's form in and saving swaps the read-only section back;
 without JavaScript the same URLs answer full pages (`?edit=<section>` opens a form, a saved form
-redirects back). Every write goes through `sites.services`; who may do what is asked of
-`sites.access`.
+redirects back). Every write goes through `sites.services`; which site is
+`sites.access`' (404), who may do what `sites.rules`' (403).
 """
 
 from __future__ import annotations
@@ -28,15 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
+from accounts.permissions import allowed, require
 from accounts.roles import Role
 from sites import forms, services
-from sites.access import (
-    can_edit_sheet,
-    can_manage_site,
-    can_publish_sheet,
-    can_submit_sheet,
-    get_site_for,
-)
+from sites.access import get_site_for
 from sites.models import (
     HostSite,
     InfoSheet,
@@ -58,19 +53,19 @@ class SitePage:
 
     @cached_property
     def can_edit(self) -> bool:
-        return can_edit_sheet(self.user, self.site)
+        return allowed(self.user, "sites.edit_sheet", self.site)
 
     @cached_property
     def can_submit(self) -> bool:
-        return can_submit_sheet(self.user, self.site)
+        return allowed(self.user, "sites.submit_sheet", self.site)
 
     @cached_property
     def can_publish(self) -> bool:
-        return can_publish_sheet(self.user, self.site)
+        return allowed(self.user, "sites.publish_sheet", self.site)
 
     @cached_property
     def can_manage(self) -> bool:
-        return can_manage_site(self.user, self.site)
+        return allowed(self.user, "sites.manage_site", self.site)
 
     @cached_property
     def has_course_nurse(self) -> bool:
@@ -372,13 +367,12 @@ def _transition(
     request: HttpRequest,
     pk: int,
     *,
-    allowed: Callable[[Any, HostSite], bool],
+    perm: str,
     action: Callable[..., InfoSheet],
     done: str,
 ) -> HttpResponse:
     site = get_site_for(request.user, pk, write=True)
-    if not allowed(request.user, site):
-        raise PermissionDenied
+    require(request.user, perm, site)
     try:
         action(sheet=services.ensure_sheet(site), by=request.user)
     except DomainError as exc:
@@ -394,7 +388,7 @@ def site_sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(
         request,
         pk,
-        allowed=can_submit_sheet,
+        perm="sites.submit_sheet",
         action=services.sheet_submit,
         done=gettext("The sheet was sent for validation."),
     )
@@ -406,7 +400,7 @@ def site_sheet_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(
         request,
         pk,
-        allowed=can_publish_sheet,
+        perm="sites.publish_sheet",
         action=services.sheet_publish,
         done=gettext("The sheet is validated and published."),
     )
@@ -418,7 +412,7 @@ def site_sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(
         request,
         pk,
-        allowed=can_publish_sheet,
+        perm="sites.publish_sheet",
         action=services.sheet_return_to_draft,
         done=gettext("The sheet was sent back to the site."),
     )

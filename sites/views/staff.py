@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
@@ -16,7 +16,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext
 
 from accounts.errors import DomainError
-from accounts.roles import MANAGER_ROLES
+from accounts.permissions import allowed, require
 from sites import forms, services
 from sites.access import (
     get_site_for,
@@ -67,7 +67,7 @@ def _is_manager(request: HttpRequest) -> SimpleLazyObject:
     # Evaluated while the template renders, after the shell context processor has loaded the
     # user's roles: asking costs no query.
     user = request.user
-    return SimpleLazyObject(lambda: user.is_superuser or user.has_role(*MANAGER_ROLES))
+    return SimpleLazyObject(lambda: allowed(user, "sites.pilot"))
 
 
 @login_required
@@ -117,8 +117,7 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def site_create(request: HttpRequest) -> HttpResponse:
     """Managers register a host site in one of their territories."""
-    if not Territory.objects.managed_by(request.user).exists():
-        raise PermissionDenied
+    require(request.user, "sites.register_site")
     data = request.POST if request.method == "POST" else None
     form = forms.SiteCreateForm(data, user=request.user)
     if form.is_valid():

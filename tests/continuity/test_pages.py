@@ -584,9 +584,11 @@ def test_the_volunteer_sees_only_its_exams_and_answers_its_question(client, day,
     assert "THEIRS" not in html
     assert AccessRecord.objects.filter(user=prescriber.user, what="my_followups").exists()
     url = reverse("continuity_contact_answer", args=[question.pk])
-    for intruder in (nurse, VolunteerFactory().user):
+    # The site that asked sees the question but may not answer it (403, as the API says);
+    # another volunteer does not even see it (404).
+    for intruder, status in ((nurse, 403), (VolunteerFactory().user, 404)):
         client.force_login(intruder)
-        assert client.post(url, {"answer": "Oui"}).status_code == 404
+        assert client.post(url, {"answer": "Oui"}).status_code == status
     client.force_login(prescriber.user)
     blank = client.post(url, {"answer": "  "})
     assert blank.status_code == 200

@@ -165,9 +165,10 @@ class TestSitePlanning:
         client.force_login(secretary)
         client.get(planning_url(site, "2027-03"))  # the first visit creates the site's feed
 
-        # session, user, site (get_site_for), roles on the site, requests (count, page),
-        # the month's days, the site's feed, memberships (shell), unread messages (the bell)
-        with django_assert_num_queries(10):
+        # session, user, site (get_site_for), may open days, works at the site (the rules),
+        # requests (count, page), the month's days, the site's feed, memberships (shell),
+        # unread messages (the bell)
+        with django_assert_num_queries(11):
             response = client.get(planning_url(site, "2027-03"))
 
         assert response.status_code == 200
@@ -425,9 +426,9 @@ class TestBookingPage:
         VolunteerFactory.create_batch(size, territories=[site.territory])
         client.force_login(secretary)
 
-        # session, user, day, roles on the site, volunteer profile, count, page, memberships,
-        # unread messages (the bell)
-        with django_assert_num_queries(9):
+        # session, user, day, may book it (the rule), count, page, memberships, unread
+        # messages (the bell)
+        with django_assert_num_queries(8):
             response = client.get(reverse("vacation_book_page", args=[day.pk]))
 
         assert response.context["page_obj"].paginator.count == size

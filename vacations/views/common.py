@@ -8,15 +8,16 @@ from datetime import date as Date
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.errors import DomainError
-from accounts.roles import SITE_STAFF_ROLES
+from accounts.permissions import allowed, require
 from sites.models import HostSite
+from vacations.access import get_vacation_for
 from vacations.models import Vacation
 from volunteers.models import Volunteer
 
@@ -30,33 +31,20 @@ Refusal = DomainError | ValidationError
 # --- Fetch and authorize --------------------------------------------------------------------
 
 
-def site_roles(user, site: HostSite) -> frozenset[str]:
-    """The user's roles on `site` itself (1 query); a superuser acts as its staff."""
-    if user.is_superuser:
-        return frozenset(SITE_STAFF_ROLES)
-    return frozenset(user.memberships.filter(site=site).values_list("role", flat=True))
-
-
 def my_profile(request: HttpRequest) -> Volunteer | None:
     return Volunteer.objects.filter(user=request.user).first()
 
 
 def vacation_for(request: HttpRequest, pk: int) -> Vacation:
     """The day if the caller may see it (`visible_to`), else 404 — missing or not."""
-    days = Vacation.objects.visible_to(request.user).select_related(
-        "site__territory__department", "site__info_sheet", "volunteer__user", "preparation"
-    )
-    try:
-        return days.get(pk=pk)
-    except Vacation.DoesNotExist:
-        raise Http404 from None
+    return get_vacation_for(request.user, pk)
 
 
 @dataclass(frozen=True)
 class DayRights:
     """What the caller may do on a day it can see (the services still decide)."""
 
-    staff: bool  # secretary or course nurse of the day's site
+    staff: bool  # books, cancels the day: its site's secretary or course nurse
     own: bool  # the day's volunteer
     volunteer: Volunteer | None  # the caller's volunteer profile
 
@@ -68,17 +56,16 @@ class DayRights:
 def day_rights(request: HttpRequest, vacation: Vacation) -> DayRights:
     profile = my_profile(request)
     return DayRights(
-        staff=bool(site_roles(request.user, vacation.site) & SITE_STAFF_ROLES),
+        staff=allowed(request.user, "vacations.book_day", vacation),
         own=profile is not None and vacation.volunteer_id == profile.pk,
         volunteer=profile,
     )
 
 
-def staff_rights(request: HttpRequest, vacation: Vacation) -> DayRights:
-    rights = day_rights(request, vacation)
-    if not rights.staff:
-        raise PermissionDenied
-    return rights
+def staff_rights(request: HttpRequest, vacation: Vacation, perm: str) -> DayRights:
+    """What the caller may do on the day, once `perm` allows it (else 403)."""
+    require(request.user, perm, vacation)
+    return day_rights(request, vacation)
 
 
 def next_url(request: HttpRequest, default: str) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from accounts.roles import MANAGER_ROLES
+from accounts.permissions import require
 from sites.models import HostSite
 from vacations import selectors
 from vacations.forms import (
@@ -31,8 +30,7 @@ COVERAGE_PAGE_SIZE = 20
 def coverage(request: HttpRequest) -> HttpResponse:
     """Days open / requested or booked / done per site and week, for the sites one manages."""
     user = request.user
-    if not (user.is_superuser or user.has_role(*MANAGER_ROLES)):
-        raise PermissionDenied
+    require(user, "sites.pilot")
     form = CoverageForm(request.GET or None)
     start, weeks = form.values(today=local_today())
     start = selectors.week_start(start)

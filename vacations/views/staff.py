@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from accounts.errors import DomainError
 from accounts.models import User
-from accounts.roles import SITE_STAFF_ROLES, Role
+from accounts.permissions import allowed, require
 from sites.access import get_site_for
 from vacations import selectors, services
 from vacations.calls import asked_for
@@ -39,7 +39,6 @@ from vacations.views.common import (
     local_today,
     next_url,
     planning_url,
-    site_roles,
     staff_rights,
     vacation_for,
 )
@@ -60,8 +59,7 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
         month = parse_month(request.GET["mois"])
     except (KeyError, ValueError):
         month = selectors.month_start(today)
-    roles = site_roles(request.user, site)
-    opens = Role.SECRETARY in roles
+    opens = allowed(request.user, "vacations.open_day", site)
     form = None
     if opens:
         initial_month = max(month, selectors.month_start(today))
@@ -100,7 +98,7 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
         "calendar": selectors.site_month(request.user, site, month, today=today),
         "requests_page": requests,
         "form": form,
-        "staff": bool(roles & SITE_STAFF_ROLES),
+        "staff": allowed(request.user, "sites.work_at_site", site),
         "today": today,
         "statuses": Status,
     }
@@ -183,7 +181,7 @@ def _day_url(vacation: Vacation) -> str:
 def vacation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff confirm a volunteer's request: the day is booked for that volunteer."""
     vacation = vacation_for(request, pk)
-    staff_rights(request, vacation)
+    require(request.user, "vacations.book_day", vacation)
     if vacation.status != Status.REQUESTED:
         messages.error(request, gettext("This day has no request to confirm."))
     else:
@@ -201,7 +199,7 @@ def vacation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def vacation_decline_page(request: HttpRequest, pk: int) -> HttpResponse:
     vacation = vacation_for(request, pk)
-    staff_rights(request, vacation)
+    require(request.user, "vacations.book_day", vacation)
     act(
         request,
         lambda: services.vacation_decline(vacation=vacation, by=request.user),
@@ -214,7 +212,7 @@ def vacation_decline_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def vacation_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
     vacation = vacation_for(request, pk)
-    rights = staff_rights(request, vacation)
+    rights = staff_rights(request, vacation, "vacations.cancel_day")
     form = CancelForm(request.POST)
     if form.is_valid():
         try:
@@ -234,9 +232,8 @@ def vacation_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
 def vacation_complete_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The day took place (site staff, or its volunteer): consultations given."""
     vacation = vacation_for(request, pk)
+    require(request.user, "vacations.close_day", vacation)
     rights = day_rights(request, vacation)
-    if not (rights.staff or rights.own):
-        raise PermissionDenied
     form = CompleteForm(request.POST)
     if form.is_valid():
         try:
@@ -259,7 +256,7 @@ def vacation_complete_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def vacation_no_show_page(request: HttpRequest, pk: int) -> HttpResponse:
     vacation = vacation_for(request, pk)
-    staff_rights(request, vacation)
+    require(request.user, "vacations.cancel_day", vacation)
     act(
         request,
         lambda: services.vacation_no_show(vacation=vacation, by=request.user),
@@ -273,9 +270,8 @@ def vacation_no_show_page(request: HttpRequest, pk: int) -> HttpResponse:
 def vacation_preparation(request: HttpRequest, pk: int) -> HttpResponse:
     """Tick the checklist of a booked day (site staff or the day's volunteer)."""
     vacation = vacation_for(request, pk)
+    require(request.user, "vacations.prepare_day", vacation)
     rights = day_rights(request, vacation)
-    if not rights.prepares:
-        raise PermissionDenied
     form = PreparationForm(request.POST)
     if form.is_valid():
         try:
@@ -299,7 +295,7 @@ def vacation_book_page(request: HttpRequest, pk: int) -> HttpResponse:
     A refusal (quota, overlap, eligibility…) shows the list again with the reason.
     """
     vacation = vacation_for(request, pk)
-    staff_rights(request, vacation)
+    require(request.user, "vacations.book_day", vacation)
     today = local_today()
     form = BookForm(
         request.POST if request.method == "POST" else None,

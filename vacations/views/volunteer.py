@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.permissions import require
 from sites.views.catalogue import detail_context
 from vacations import selectors, services
 from vacations.forms import (
@@ -38,9 +38,8 @@ from vacations.views.common import (
 def vacation_request_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A volunteer asks for an open day; then its planning, or back to the search with why not."""
     vacation = vacation_for(request, pk)
+    require(request.user, "vacations.request_day", vacation)
     volunteer = my_profile(request)
-    if volunteer is None:
-        raise PermissionDenied
     requested = act(
         request,
         lambda: services.vacation_request(vacation=vacation, volunteer=volunteer),
@@ -55,9 +54,8 @@ def vacation_request_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def vacation_withdraw_page(request: HttpRequest, pk: int) -> HttpResponse:
     vacation = vacation_for(request, pk)
+    require(request.user, "vacations.withdraw_day", vacation)
     volunteer = my_profile(request)
-    if volunteer is None or vacation.volunteer_id != volunteer.pk:
-        raise PermissionDenied
     act(
         request,
         lambda: services.vacation_withdraw(vacation=vacation, volunteer=volunteer),

@@ -1,0 +1,73 @@
+"""Who may act on a place: the predicates every app composes, and the sites' permissions.
+
+One predicate per question, each one line of condition; pages and APIs ask the registered
+permissions through `accounts.permissions` (never a role check of their own). Reading is a
+matter of scope: `sites.access.get_site_for` (404 outside it).
+"""
+
+from __future__ import annotations
+
+import rules
+
+from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES, Role
+from sites.models import HostSite, Territory
+
+
+def _site_id(site: HostSite | int | None) -> int | None:
+    return site.pk if isinstance(site, HostSite) else site
+
+
+def staff_of(user, site: HostSite | int | None, *roles: str) -> bool:
+    """`user` holds one of `roles` (default: secretary or course nurse) on `site`; a platform
+    operator (superuser) acts as any site's staff. No site (a result routed nowhere): nobody."""
+    site_id = _site_id(site)
+    if site_id is None or not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return user.memberships.filter(site_id=site_id, role__in=roles or SITE_STAFF_ROLES).exists()
+
+
+def manager_of(user, site: HostSite | int | None) -> bool:
+    """Territory manager of the site's territory, or ARS manager of its region (or operator)."""
+    site_id = _site_id(site)
+    if site_id is None or not user.is_authenticated:
+        return False
+    return HostSite.objects.managed_by(user).filter(pk=site_id).exists()
+
+
+@rules.predicate
+def is_site_staff(user, site) -> bool:
+    """Secretary or course nurse of the site: its days, exams, results and sheet."""
+    return staff_of(user, site)
+
+
+@rules.predicate
+def is_site_secretary(user, site) -> bool:
+    """The site's secretary: opens its days (DESIGN.md § Who uses it)."""
+    return staff_of(user, site, Role.SECRETARY)
+
+
+@rules.predicate
+def manages_site(user, site) -> bool:
+    return manager_of(user, site)
+
+
+@rules.predicate
+def is_a_manager(user) -> bool:
+    """Territory or ARS manager somewhere (or operator): the piloting pages."""
+    return user.is_authenticated and (user.is_superuser or user.has_role(*MANAGER_ROLES))
+
+
+@rules.predicate
+def manages_a_territory(user) -> bool:
+    return Territory.objects.managed_by(user).exists()
+
+
+rules.add_perm("sites.register_site", manages_a_territory)  # in a territory it manages
+rules.add_perm("sites.edit_sheet", is_site_staff | manages_site)
+rules.add_perm("sites.submit_sheet", is_site_staff)
+rules.add_perm("sites.publish_sheet", manages_site)  # publish, or send back to the site
+rules.add_perm("sites.manage_site", manages_site)  # status, territory
+rules.add_perm("sites.work_at_site", is_site_staff)  # the team's tools (its calendar feed)
+rules.add_perm("sites.pilot", is_a_manager)  # site and volunteer lists, coverage
