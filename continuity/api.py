@@ -19,7 +19,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.errors import translate_validation_errors
 from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES
 from continuity import ingest, services
 from continuity.audit import record_access
@@ -33,6 +32,7 @@ from continuity.models import (
 )
 from sites.access import works_at
 from sites.models import HostSite
+from vacations import api as vacations_api
 from vacations.models import Vacation
 
 
@@ -52,6 +52,16 @@ class AuditedListMixin:
         response = super().retrieve(request, *args, **kwargs)
         record_access(request, self.audit_name, count=1, object_id=kwargs.get("pk"))
         return response
+
+
+# --- Days -------------------------------------------------------------------------------------
+
+
+class VacationViewSet(vacations_api.VacationViewSet):
+    """`/vacations/`: the days and their transitions, `complete` closing a day through
+    continuity's `day_close` (409 `closure_incomplete` until its exams and handover are in)."""
+
+    close_day = staticmethod(services.day_close)
 
 
 # --- Exams ------------------------------------------------------------------------------------
@@ -146,8 +156,7 @@ class ExamViewSet(
         own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
         if not own and not works_at(request.user, vacation.site_id):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff record exams."))
-        with translate_validation_errors():
-            (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
+        (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
         return Response(ExamSerializer(exam).data, status=201)
 
     def _staff_exam(self) -> PendingExam:
@@ -165,8 +174,7 @@ class ExamViewSet(
         exam = self._staff_exam()
         body = ReceiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.exam_receive(exam=exam, by=request.user, **body.validated_data)
+        services.exam_receive(exam=exam, by=request.user, **body.validated_data)
         return self._answer(exam)
 
     @extend_schema(request=CloseSerializer, responses=ExamSerializer)
@@ -175,8 +183,7 @@ class ExamViewSet(
         exam = self._staff_exam()
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.exam_close(exam=exam, by=request.user, **body.validated_data)
+        services.exam_close(exam=exam, by=request.user, **body.validated_data)
         return self._answer(exam)
 
     @extend_schema(request=ExamCancelSerializer, responses=ExamSerializer)
@@ -321,10 +328,9 @@ class QuarantineViewSet(IncomingResultViewSet):
             site__in=HostSite.objects.staffed_by(request.user)
         )
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            incoming = ingest.quarantine_match(
-                incoming=incoming, exam=body.validated_data["exam"], by=request.user
-            )
+        incoming = ingest.quarantine_match(
+            incoming=incoming, exam=body.validated_data["exam"], by=request.user
+        )
         return Response(IncomingSerializer(incoming).data)
 
     @extend_schema(request=DismissSerializer, responses=IncomingSerializer)
@@ -333,10 +339,9 @@ class QuarantineViewSet(IncomingResultViewSet):
         incoming = self._staff_incoming()
         body = DismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            incoming = ingest.quarantine_dismiss(
-                incoming=incoming, by=request.user, note=body.validated_data["note"]
-            )
+        incoming = ingest.quarantine_dismiss(
+            incoming=incoming, by=request.user, note=body.validated_data["note"]
+        )
         return Response(IncomingSerializer(incoming).data)
 
 
@@ -427,8 +432,7 @@ class TaskViewSet(
         task = self._acting()
         body = DoneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.task_done(task=task, by=request.user, note=body.validated_data.get("note", ""))
+        services.task_done(task=task, by=request.user, note=body.validated_data.get("note", ""))
         return self._answer(task)
 
     @extend_schema(request=QuestionSerializer, responses=TaskSerializer)
@@ -437,10 +441,9 @@ class TaskViewSet(
         task = self._acting()
         body = QuestionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.contact_prescriber(
-                task=task, by=request.user, question=body.validated_data["question"]
-            )
+        services.contact_prescriber(
+            task=task, by=request.user, question=body.validated_data["question"]
+        )
         return self._answer(task)
 
 
@@ -488,10 +491,9 @@ class ContactRequestViewSet(
             raise PermissionDenied(_("Only the volunteer asked can answer."))
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            contact = services.contact_answer(
-                request=contact, by=request.user, answer=body.validated_data["answer"]
-            )
+        contact = services.contact_answer(
+            request=contact, by=request.user, answer=body.validated_data["answer"]
+        )
         return Response(ContactRequestSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
 
@@ -561,13 +563,12 @@ class HandoverViewSet(
         own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
         if not own and not works_at(request.user, vacation.site_id):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff write it."))
-        with translate_validation_errors():
-            handover = services.handover_write(
-                vacation=vacation,
-                by=request.user,
-                text=data["text"],
-                patient_refs=data.get("patient_refs", []),
-            )
+        handover = services.handover_write(
+            vacation=vacation,
+            by=request.user,
+            text=data["text"],
+            patient_refs=data.get("patient_refs", []),
+        )
         return Response(self.get_serializer(handover).data, status=201)
 
 
@@ -580,4 +581,5 @@ __all__ = [
     "IncomingResultViewSet",
     "QuarantineViewSet",
     "TaskViewSet",
+    "VacationViewSet",
 ]
