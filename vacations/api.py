@@ -134,7 +134,10 @@ class VacationViewSet(
         return volunteer
 
     def _answer(self, vacation: Vacation) -> Response:
-        return Response(VacationSerializer(self.get_queryset().get(pk=vacation.pk)).data)
+        # The day as the caller just left it, even if it no longer sees it (a volunteer who
+        # withdrew from a day of a site since suspended): not `get_queryset()`.
+        days = Vacation.objects.select_related("volunteer__user", "site")
+        return Response(VacationSerializer(days.get(pk=vacation.pk)).data)
 
     # --- transitions --------------------------------------------------------------------------
 
