@@ -58,8 +58,10 @@ class AuditedListMixin:
 
 
 class VacationViewSet(vacations_api.VacationViewSet):
-    """`/vacations/`: the days and their transitions, `complete` closing a day through
-    continuity's `day_close` (409 `closure_incomplete` until its exams and handover are in)."""
+    """Vacation days and their transitions (409 with a stable code when a rule refuses)."""
+
+    # The one routed (config/urls.py): `complete` closes a day through continuity's
+    # `day_close`, 409 `closure_incomplete` until its exams and handover are recorded.
 
     close_day = staticmethod(services.day_close)
 

@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -307,7 +307,11 @@ class HostSiteViewSet(
         services.sheet_publish(sheet=sheet, by=request.user)
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        # The PDF renderer is there for `Accept: application/pdf`, not as a `?format=`.
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     @action(
         detail=True,
         methods=["get"],

@@ -260,7 +260,10 @@ class MyStatementPdfView(MyStatementView):
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, PDFRenderer]
 
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, required=True, description="YYYY-MM")],
+        parameters=[
+            OpenApiParameter("month", str, required=True, description="YYYY-MM"),
+            OpenApiParameter("format", exclude=True),
+        ],
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request):
