@@ -62,7 +62,6 @@ class VacationViewSet(vacations_api.VacationViewSet):
 
     # The one routed (config/urls.py): `complete` closes a day through continuity's
     # `day_close`, 409 `closure_incomplete` until its exams and handover are recorded.
-
     close_day = staticmethod(services.day_close)
 
 

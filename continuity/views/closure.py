@@ -201,7 +201,6 @@ def day_complete(request: HttpRequest, pk: int) -> HttpResponse:
                 reverse("my_planning") if own else reverse("vacation_detail", args=[vacation.pk])
             )
             return redirect(next_url(request, default))
-    vacation.refresh_from_db()
     return _render_closure(request, vacation, complete_form=form)
 
 
