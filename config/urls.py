@@ -10,6 +10,7 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from config import views as config_views
 from continuity import api as continuity_api
+from continuity import views as continuity_views
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
@@ -25,7 +26,8 @@ router.register("regions", sites_api.RegionViewSet, basename="region")
 router.register("territories", sites_api.TerritoryViewSet, basename="territory")
 router.register("sites", sites_api.HostSiteViewSet, basename="site")
 router.register("volunteers", volunteers_api.VolunteerViewSet, basename="volunteer")
-router.register("vacations", vacations_api.VacationViewSet, basename="vacation")
+# Served by continuity: the days' API with its closure gate on `complete`.
+router.register("vacations", continuity_api.VacationViewSet, basename="vacation")
 router.register("exams", continuity_api.ExamViewSet, basename="exam")
 router.register("results/quarantine", continuity_api.QuarantineViewSet, basename="quarantine")
 router.register("results", continuity_api.IncomingResultViewSet, basename="incoming-result")
@@ -64,6 +66,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include(accounts_views.urlpatterns)),
+    # Before vacations: a day is closed by continuity (its exams and handover, then done).
+    path("", include(continuity_views.day_urlpatterns)),
     # Vacations first: its public site page (with the upcoming days) overrides the catalogue's.
     path("", include(vacations_views.urlpatterns)),
     path("", include(catalogue_views.urlpatterns)),

@@ -19,7 +19,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.errors import translate_validation_errors
 from accounts.permissions import ObjectRulesPermission, allowed
 from continuity import ingest, services
 from continuity.access import incoming_results_for
@@ -33,6 +32,7 @@ from continuity.models import (
     PendingExam,
 )
 from sites.models import HostSite
+from vacations import api as vacations_api
 from vacations.models import Vacation
 
 
@@ -52,6 +52,17 @@ class AuditedListMixin:
         response = super().retrieve(request, *args, **kwargs)
         record_access(request, self.audit_name, count=1, object_id=kwargs.get("pk"))
         return response
+
+
+# --- Days -------------------------------------------------------------------------------------
+
+
+class VacationViewSet(vacations_api.VacationViewSet):
+    """Vacation days and their transitions (409 with a stable code when a rule refuses)."""
+
+    # The one routed (config/urls.py): `complete` closes a day through continuity's
+    # `day_close`, 409 `closure_incomplete` until its exams and handover are recorded.
+    close_day = staticmethod(services.day_close)
 
 
 # --- Exams ------------------------------------------------------------------------------------
@@ -151,8 +162,7 @@ class ExamViewSet(
         vacation = data.pop("vacation")
         if not allowed(request.user, "continuity.record_exams", vacation):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff record exams."))
-        with translate_validation_errors():
-            (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
+        (exam,) = services.exams_record(vacation=vacation, by=request.user, rows=[data])
         return Response(ExamSerializer(exam).data, status=201)
 
     def _answer(self, exam: PendingExam) -> Response:
@@ -164,8 +174,7 @@ class ExamViewSet(
         exam = self.get_object()
         body = ReceiveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.exam_receive(exam=exam, by=request.user, **body.validated_data)
+        services.exam_receive(exam=exam, by=request.user, **body.validated_data)
         return self._answer(exam)
 
     @extend_schema(request=CloseSerializer, responses=ExamSerializer)
@@ -174,8 +183,7 @@ class ExamViewSet(
         exam = self.get_object()
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.exam_close(exam=exam, by=request.user, **body.validated_data)
+        services.exam_close(exam=exam, by=request.user, **body.validated_data)
         return self._answer(exam)
 
     @extend_schema(request=ExamCancelSerializer, responses=ExamSerializer)
@@ -314,10 +322,9 @@ class QuarantineViewSet(IncomingResultViewSet):
             site__in=HostSite.objects.staffed_by(request.user)
         )
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            incoming = ingest.quarantine_match(
-                incoming=incoming, exam=body.validated_data["exam"], by=request.user
-            )
+        incoming = ingest.quarantine_match(
+            incoming=incoming, exam=body.validated_data["exam"], by=request.user
+        )
         return Response(IncomingSerializer(incoming).data)
 
     @extend_schema(request=DismissSerializer, responses=IncomingSerializer)
@@ -326,10 +333,9 @@ class QuarantineViewSet(IncomingResultViewSet):
         incoming = self.get_object()
         body = DismissSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            incoming = ingest.quarantine_dismiss(
-                incoming=incoming, by=request.user, note=body.validated_data["note"]
-            )
+        incoming = ingest.quarantine_dismiss(
+            incoming=incoming, by=request.user, note=body.validated_data["note"]
+        )
         return Response(IncomingSerializer(incoming).data)
 
 
@@ -418,8 +424,7 @@ class TaskViewSet(
         task = self.get_object()
         body = DoneSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.task_done(task=task, by=request.user, note=body.validated_data.get("note", ""))
+        services.task_done(task=task, by=request.user, note=body.validated_data.get("note", ""))
         return self._answer(task)
 
     @extend_schema(request=QuestionSerializer, responses=TaskSerializer)
@@ -428,10 +433,9 @@ class TaskViewSet(
         task = self.get_object()
         body = QuestionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.contact_prescriber(
-                task=task, by=request.user, question=body.validated_data["question"]
-            )
+        services.contact_prescriber(
+            task=task, by=request.user, question=body.validated_data["question"]
+        )
         return self._answer(task)
 
 
@@ -479,10 +483,9 @@ class ContactRequestViewSet(
         contact = self.get_object()
         body = AnswerSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            contact = services.contact_answer(
-                request=contact, by=request.user, answer=body.validated_data["answer"]
-            )
+        contact = services.contact_answer(
+            request=contact, by=request.user, answer=body.validated_data["answer"]
+        )
         return Response(ContactRequestSerializer(self.get_queryset().get(pk=contact.pk)).data)
 
 
@@ -551,13 +554,12 @@ class HandoverViewSet(
         vacation = data["vacation"]
         if not allowed(request.user, "continuity.write_handover", vacation):
             raise PermissionDenied(_("Only the day's volunteer or the site's staff write it."))
-        with translate_validation_errors():
-            handover = services.handover_write(
-                vacation=vacation,
-                by=request.user,
-                text=data["text"],
-                patient_refs=data.get("patient_refs", []),
-            )
+        handover = services.handover_write(
+            vacation=vacation,
+            by=request.user,
+            text=data["text"],
+            patient_refs=data.get("patient_refs", []),
+        )
         return Response(self.get_serializer(handover).data, status=201)
 
 
@@ -570,4 +572,5 @@ __all__ = [
     "IncomingResultViewSet",
     "QuarantineViewSet",
     "TaskViewSet",
+    "VacationViewSet",
 ]

@@ -10,10 +10,3 @@ class ContinuityConfig(AppConfig):
 
     def ready(self) -> None:
         from continuity import rules  # noqa: F401 - registers the app's permissions
-
-        # A day is closed only once its exams (or "none") and its handover are recorded.
-        from continuity.services import closure_missing
-        from vacations import services as vacations
-
-        if closure_missing not in vacations.closure_checks:
-            vacations.closure_checks.append(closure_missing)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.models import User
 from continuity import ingest, services
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
-from vacations import services as vacations
 from vacations.models import Vacation
 
 # (kind, description) of the exams prescribed, cycling over the days.
@@ -67,7 +66,7 @@ def close_day(vacation: Vacation, *, consultations: int, by: User, now: datetime
         patient_refs=[f"DEMO-{index:02}0"],
         now=now,
     )
-    vacations.vacation_complete(
+    services.day_close(
         vacation=vacation, by=by, consultations_count=consultations, no_exams=no_exams, now=now
     )
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
+from accounts.history import save_tracked
 from accounts.models import User
 from accounts.notifications import Message, notify, notify_many
 from accounts.roles import Role
@@ -34,6 +35,7 @@ from continuity.models import (
 )
 from continuity.validators import reject_nir
 from sites.models import HostSite
+from vacations import services as vacations
 from vacations.models import Vacation
 
 Exam = PendingExam.Status
@@ -190,7 +192,7 @@ def exams_record(*, vacation: Vacation, by, rows: list[dict], now=None) -> list[
     try:
         with transaction.atomic():
             for exam in exams:
-                exam.save()
+                save_tracked(exam, by=by)
     except IntegrityError as exc:  # a concurrent insert of the same number
         raise DomainError(
             "duplicate_order_number",
@@ -199,30 +201,37 @@ def exams_record(*, vacation: Vacation, by, rows: list[dict], now=None) -> list[
         ) from exc
     if vacation.no_exams:
         vacation.no_exams = False
-        vacation.save(update_fields=["no_exams"])
+        save_tracked(vacation, by=by, fields=["no_exams"])
     return exams
 
 
 @transaction.atomic
 def exam_cancel(*, exam: PendingExam, by, reason: str = "", now=None) -> PendingExam:
+    """The exam won't be done: its reason is kept as the review note (never an NIR)."""
     now = now or timezone.now()
+    reason = (reason or "").strip()
+    _reject_nir_in("reason", reason)
     exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
     if exam.status != Exam.AWAITING:
         raise _invalid(_("Only an exam still awaiting its result can be cancelled."))
     exam.status = Exam.CANCELLED
     exam.review_note = reason[:4000]
-    exam.save()
+    save_tracked(exam, by=by)
     finish_tasks(exam.tasks.filter(kind__in=[Task.Kind.CHASE_RESULT]), by=by, now=now, note=reason)
     return exam
 
 
-def finish_tasks(tasks, *, by, now, note: str = "") -> None:
-    """Mark the active ones among `tasks` done (each saved: its history keeps the change)."""
+def finish_tasks(tasks, *, by, now, note: str = "", field: str = "note") -> None:
+    """Mark the active ones among `tasks` done (each saved: its history keeps the change).
+
+    `note` becomes each task's note: it must not hold an NIR (a `ValidationError` naming
+    `field`, the caller's name for it; callers run in a transaction, so nothing is kept)."""
+    _reject_nir_in(field, note)
     for task in tasks.select_for_update().filter(status__in=Task.ACTIVE_STATUSES):
         task.status = TaskStatus.DONE
         task.done_at, task.done_by = now, by
         task.note = note[:4000] or task.note
-        task.save()
+        save_tracked(task, by=by)
 
 
 @transaction.atomic
@@ -253,7 +262,7 @@ def exam_receive(
     exam.abnormal = bool(abnormal)
     exam.result_summary = (result_summary or "")[:4000]
     exam.closed_at = None
-    exam.save()
+    save_tracked(exam, by=by)
     finish_tasks(
         exam.tasks.filter(kind__in=[Task.Kind.CHASE_RESULT]),
         by=by,
@@ -288,7 +297,7 @@ def exam_receive(
         if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
             task.status = TaskStatus.OPEN
             task.done_at = task.done_by = None
-        task.save()
+        save_tracked(task, by=by)
         _notify_assignee(task, kind="task_assigned", key=f"amended:{now.isoformat()}")
     return exam
 
@@ -320,7 +329,7 @@ def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
     exam.status = Exam.CLOSED
     exam.reviewed_at = exam.reviewed_at or now
     exam.closed_at, exam.closed_by = now, by
-    exam.save()
+    save_tracked(exam, by=by)
     finish_tasks(
         exam.tasks.filter(
             kind__in=[
@@ -410,13 +419,19 @@ def task_start(*, task: FollowUpTask, by) -> FollowUpTask:
     task.status = TaskStatus.IN_PROGRESS
     if task.assignee_id is None:
         task.assignee = by
-    task.save()
+    save_tracked(task, by=by)
     return task
 
 
 @transaction.atomic
 def task_done(*, task: FollowUpTask, by, note: str = "", now=None) -> FollowUpTask:
     now = now or timezone.now()
+    # The exam first, then the task: the order every service locks them in.
+    reviewed = (
+        PendingExam.objects.select_for_update().filter(pk=task.exam_id).first()
+        if task.exam_id and task.kind == Task.Kind.REVIEW_RESULT
+        else None
+    )
     task = _lock_task(task)
     if task.status not in Task.ACTIVE_STATUSES:
         raise _invalid(_("This task is already finished."))
@@ -430,11 +445,10 @@ def task_done(*, task: FollowUpTask, by, note: str = "", now=None) -> FollowUpTa
     task.status = TaskStatus.DONE
     task.note = note[:4000] if note else task.note
     task.done_at, task.done_by = now, by
-    task.save()
-    if task.exam_id and task.kind == Task.Kind.REVIEW_RESULT:
-        PendingExam.objects.filter(pk=task.exam_id, status=Exam.RECEIVED).update(
-            status=Exam.REVIEWED, reviewed_at=now
-        )
+    save_tracked(task, by=by)
+    if reviewed is not None and reviewed.status == Exam.RECEIVED:
+        reviewed.status, reviewed.reviewed_at = Exam.REVIEWED, now
+        save_tracked(reviewed, by=by, fields=["status", "reviewed_at"])
     return task
 
 
@@ -465,10 +479,10 @@ def contact_prescriber(*, task: FollowUpTask, by, question: str, now=None) -> Co
         due_at=add_working_hours(now, hours),
     )
     request.full_clean(exclude=["task", "volunteer", "asked_by"])
-    request.save()
+    save_tracked(request, by=by)
     task.status = TaskStatus.WAITING
     task.due_at = request.due_at
-    task.save()
+    save_tracked(task, by=by)
     notify(
         users=[volunteer.user],
         kind="contact_request",
@@ -498,14 +512,14 @@ def contact_answer(*, request: ContactRequest, by, answer: str, now=None) -> Con
     request.full_clean(exclude=["task", "volunteer", "asked_by"])
     request.status = ContactRequest.Status.ANSWERED
     request.answered_at = now
-    request.save()
+    save_tracked(request, by=by)
     task = _lock_task(request.task)
     if task.status == TaskStatus.WAITING and not task.contact_requests.filter(
         status=ContactRequest.Status.WAITING
     ).exclude(pk=request.pk):
         task.status = TaskStatus.IN_PROGRESS
         task.due_at = now + timedelta(hours=settings.RELEVE_ESCALATION_HOURS[task.priority])
-        task.save()
+        save_tracked(task, by=by)
     notify(
         users=[request.asked_by, *([task.assignee] if task.assignee_id else [])],
         kind="contact_answered",
@@ -548,7 +562,7 @@ def handover_write(*, vacation: Vacation, by, text: str, patient_refs=(), now=No
         created_at=now,
     )
     handover.full_clean(exclude=["vacation", "author"])
-    handover.save()
+    save_tracked(handover, by=by)
     return handover
 
 
@@ -569,6 +583,39 @@ def closure_missing(vacation: Vacation, no_exams: bool) -> list[str]:
     if not vacation.handovers.exists():
         missing.append(_("write the handover"))
     return missing
+
+
+@transaction.atomic
+def day_close(
+    *,
+    vacation: Vacation,
+    by,
+    consultations_count: int,
+    no_exams: bool = False,
+    now: datetime | None = None,
+) -> Vacation:
+    """Close a day: its exams listed (or "none"), its handover written, then `done`.
+
+    The gate of continuity of care lives here; the transition (and its indemnity) is the
+    vacations app's `vacation_complete`. Else `409 closure_incomplete`, nothing written.
+    """
+    now = now or timezone.now()
+    vacation = Vacation.objects.select_for_update().get(pk=vacation.pk)
+    # The day's own refusals first (not booked, too early): closing is not the question yet.
+    vacations.check_completable(vacation, consultations_count=consultations_count, now=now)
+    missing = closure_missing(vacation, no_exams)
+    if missing:
+        raise DomainError(
+            "closure_incomplete",
+            _("Before closing the day: %(missing)s.") % {"missing": "; ".join(missing)},
+        )
+    return vacations.vacation_complete(
+        vacation=vacation,
+        by=by,
+        consultations_count=consultations_count,
+        no_exams=no_exams,
+        now=now,
+    )
 
 
 # --- Jobs -------------------------------------------------------------------------------------
@@ -636,7 +683,7 @@ def escalate(task: FollowUpTask, *, now=None) -> Escalation | None:
     task.assignee = assignee or task.assignee
     task.escalated_at = now
     task.due_at = now + timedelta(hours=settings.RELEVE_ESCALATION_HOURS[task.priority])
-    task.save()
+    save_tracked(task, by=None, reason="escalated")
     _notify_assignee(task, kind="task_escalated", key=escalation.pk, reason=reason)
     return escalation
 

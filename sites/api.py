@@ -5,16 +5,17 @@ from django.http import Http404, HttpResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from accounts.errors import translate_validation_errors
 from accounts.permissions import allowed
+from config.api import PDFRenderer
 from sites import access, services
 from sites.models import HostSite, InfoSheet, Membership, Region, Territory
 from sites.models.sheets import KeyContact, PracticeMode, SheetReadiness
@@ -215,10 +216,9 @@ class HostSiteViewSet(
             or not Territory.objects.managed_by(self.request.user).filter(pk=territory.pk).exists()
         ):
             raise ValidationError({"territory": [_("You do not manage this territory.")]})
-        with translate_validation_errors():
-            serializer.instance = services.site_create(
-                by=self.request.user, **serializer.validated_data
-            )
+        serializer.instance = services.site_create(
+            by=self.request.user, **serializer.validated_data
+        )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def perform_update(self, serializer):
@@ -237,19 +237,22 @@ class HostSiteViewSet(
             .exists()
         ):
             raise ValidationError({"territory": [_("You do not manage this territory.")]})
-        with translate_validation_errors():
-            services.site_update(site=site, by=self.request.user, **serializer.validated_data)
+        services.site_update(site=site, by=self.request.user, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=site.pk)
 
     # --- The information sheet -------------------------------------------------------------
 
     def _sheet(self, *, write: bool) -> InfoSheet:
+        """The site's sheet. Its staff and managers get it whatever its state — a site that
+        has none yet gets its empty draft on first access, to fill in; the public, only a
+        published one (else 404)."""
         site = self.get_object() if write else self._readable_site()
-        if not write and not self._may_read_unpublished(site):
-            sheet = getattr(site, "info_sheet", None)
-            if sheet is None or sheet.status != InfoSheet.Status.PUBLISHED:
-                raise Http404
-        sheet = services.ensure_sheet(site) if write else site.info_sheet
+        sheet = getattr(site, "info_sheet", None)
+        published = sheet is not None and sheet.status == InfoSheet.Status.PUBLISHED
+        if not (write or published or self._may_read_unpublished(site)):
+            raise Http404
+        if write or sheet is None:
+            sheet = services.ensure_sheet(site)
         return InfoSheet.objects.prefetch_related(
             "contacts", "equipment__item", "readiness__item"
         ).get(pk=sheet.pk)
@@ -276,18 +279,17 @@ class HostSiteViewSet(
         contacts = data.pop("contacts", None)
         equipment = data.pop("equipment", None)
         readiness = data.pop("readiness", None)
-        with translate_validation_errors():
-            services.sheet_update(
-                sheet=sheet,
-                by=request.user,
-                fields=data,
-                contacts=contacts,
-                equipment={e["item"]["code"]: e["available"] for e in equipment or []},
-                readiness={
-                    r["item"]["code"]: {k: r[k] for k in ("status", "note") if k in r}
-                    for r in readiness or []
-                },
-            )
+        services.sheet_update(
+            sheet=sheet,
+            by=request.user,
+            fields=data,
+            contacts=contacts,
+            equipment={e["item"]["code"]: e["available"] for e in equipment or []},
+            readiness={
+                r["item"]["code"]: {k: r[k] for k in ("status", "note") if k in r}
+                for r in readiness or []
+            },
+        )
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
 
     @extend_schema(request=None, responses=InfoSheetSerializer)
@@ -308,8 +310,17 @@ class HostSiteViewSet(
         services.sheet_publish(sheet=sheet, by=request.user)
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], url_path="info-sheet/pdf")
+    @extend_schema(
+        # The PDF renderer is there for `Accept: application/pdf`, not as a `?format=`.
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="info-sheet/pdf",
+        renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PDFRenderer],
+    )
     def pdf(self, request, pk=None):
         from sites.pdf import render_sheet_pdf
 

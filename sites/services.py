@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
+from accounts.history import save_tracked
 from sites.models import (
     EquipmentItem,
     HostSite,
@@ -56,13 +57,6 @@ SHEET_FIELDS = frozenset(
         "consultation_minutes",
     }
 )
-
-
-def _save(instance, *, by, **kwargs) -> None:
-    """Validate, then save with `by` recorded as the author in the history."""
-    instance.full_clean()
-    instance._history_user = by
-    instance.save(**kwargs)
 
 
 def _check_parent(site: HostSite) -> None:
@@ -110,7 +104,7 @@ def site_create(*, by, **fields: Any) -> HostSite:
         raise TypeError(f"unknown site fields: {sorted(unknown)}")
     site = HostSite(**fields)
     _check_parent(site)
-    _save(site, by=by)
+    save_tracked(site, by=by, validate=True)
     ensure_sheet(site)
     return site
 
@@ -124,7 +118,7 @@ def site_update(*, site: HostSite, by, **fields: Any) -> HostSite:
     for name, value in fields.items():
         setattr(site, name, value)
     _check_parent(site)
-    _save(site, by=by)
+    save_tracked(site, by=by, validate=True)
     return site
 
 
@@ -168,7 +162,7 @@ def sheet_update(
     if changed and sheet.status == InfoSheet.Status.PUBLISHED:
         sheet.changed_since_publication = True
     if changed:
-        _save(sheet, by=by)
+        save_tracked(sheet, by=by, validate=True)
     return sheet
 
 
@@ -191,7 +185,7 @@ def _replace_contacts(sheet: InfoSheet, contacts: list[Mapping[str, Any]], *, by
             position=position,
         )  # fmt: skip
         try:
-            _save(contact, by=by)
+            save_tracked(contact, by=by, validate=True)
         except ValidationError as exc:
             errors[str(position)] = exc.message_dict
     if errors:
@@ -215,7 +209,7 @@ def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, b
                 setattr(row, name, value)
                 dirty = True
         if dirty:
-            _save(row, by=by)
+            save_tracked(row, by=by, validate=True)
             changed = True
     return changed
 
@@ -230,7 +224,7 @@ def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSh
         )
     sheet.status = InfoSheet.Status.SUBMITTED
     sheet.submitted_at = now or timezone.now()
-    _save(sheet, by=by)
+    save_tracked(sheet, by=by, validate=True)
     return sheet
 
 
@@ -258,7 +252,7 @@ def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoS
     sheet.published_at = now or timezone.now()
     sheet.published_by = by
     sheet.changed_since_publication = False
-    _save(sheet, by=by)
+    save_tracked(sheet, by=by, validate=True)
     return sheet
 
 
@@ -269,5 +263,5 @@ def sheet_return_to_draft(*, sheet: InfoSheet, by) -> InfoSheet:
     if sheet.status != InfoSheet.Status.SUBMITTED:
         raise DomainError("invalid_transition", _("Only a submitted sheet can be sent back."))
     sheet.status = InfoSheet.Status.DRAFT
-    _save(sheet, by=by)
+    save_tracked(sheet, by=by, validate=True)
     return sheet

@@ -13,7 +13,7 @@ both passing the checks. PostgreSQL's exclusion constraint backs the overlap rul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date as Date
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
+from accounts.history import save_tracked
 from accounts.notifications import notify
 from sites.models import HostSite, InfoSheet
 from vacations.models import (
@@ -62,11 +63,6 @@ def _lock_vacation(vacation: Vacation) -> Vacation:
     return Vacation.objects.select_for_update().get(pk=vacation.pk)
 
 
-def _save(vacation: Vacation, *, by) -> None:
-    vacation._history_user = by
-    vacation.save()
-
-
 def indemnity_for(period: str) -> Decimal:
     if period == Period.DAY:
         return Decimal(settings.RELEVE_DAY_INDEMNITY)
@@ -76,12 +72,19 @@ def indemnity_for(period: str) -> Decimal:
 # --- Checks (each raises the refusal with its code) -----------------------------------------
 
 
-def check_site_bookable(site: HostSite) -> None:
+def check_site_bookable(site: HostSite, *, opening: bool = True) -> None:
+    """Only an active site with a published sheet opens days, or takes a volunteer on one
+    (a site suspended after opening its days keeps them, but nobody can take them)."""
     published = InfoSheet.objects.filter(site=site, status=InfoSheet.Status.PUBLISHED).exists()
     if site.status != HostSite.Status.ACTIVE or not published:
         raise _refuse(
             "not_bookable",
-            _("Only an active site with a published information sheet can open days."),
+            _("Only an active site with a published information sheet can open days.")
+            if opening
+            else _(
+                "This site does not take volunteers at the moment: only an active site with "
+                "a published information sheet can be booked."
+            ),
         )
 
 
@@ -161,11 +164,11 @@ def _check_can_take(volunteer: Volunteer, vacation: Vacation, *, today: Date) ->
     check_quota(volunteer, vacation)
 
 
-def _save_taken(vacation: Vacation, *, by) -> None:
+def _store_taken(vacation: Vacation, *, by) -> None:
     """Save a vacation that now holds a volunteer's time; PostgreSQL may still refuse it."""
     try:
         with transaction.atomic():
-            _save(vacation, by=by)
+            save_tracked(vacation, by=by)
     except IntegrityError as exc:
         if "vacation_no_overlap_per_volunteer" in str(exc):
             raise _refuse(
@@ -201,7 +204,7 @@ def vacations_open(
             site=site, date=day, period=period, starts_at=starts_at, ends_at=ends_at,
             consultation_minutes=minutes, opened_by=by,
         )  # fmt: skip
-        _save(vacation, by=by)
+        save_tracked(vacation, by=by)
         opened.append(vacation)
     return opened
 
@@ -217,14 +220,16 @@ def vacation_request(
     """A volunteer asks for an open day; the site confirms (book) or declines."""
     now = now or timezone.now()
     volunteer = _lock_volunteer(volunteer)
+    site = _lock_site(vacation.site_id)
     vacation = _lock_vacation(vacation)
     if vacation.status != Status.OPEN:
         raise _invalid(_("This day is no longer open: someone has just taken it."))
+    check_site_bookable(site, opening=False)
     _check_can_take(volunteer, vacation, today=timezone.localdate(now))
     vacation.status = Status.REQUESTED
     vacation.volunteer = volunteer
     vacation.requested_at = now
-    _save_taken(vacation, by=volunteer.user)
+    _store_taken(vacation, by=volunteer.user)
     notify_site_staff(vacation, kind="vacation_requested", now=now)
     return vacation
 
@@ -238,6 +243,7 @@ def vacation_book(
         raise ValidationError({"volunteer": [_("Choose the volunteer to book.")]})
     now = now or timezone.now()
     volunteer = _lock_volunteer(volunteer)
+    site = _lock_site(vacation.site_id)
     vacation = _lock_vacation(vacation)
     if vacation.status == Status.REQUESTED and vacation.volunteer_id != volunteer.pk:
         raise _invalid(_("This day is requested by another volunteer: decline it first."))
@@ -245,11 +251,12 @@ def vacation_book(
         raise _invalid(_("Only an open or requested day can be booked."))
     if vacation.date < timezone.localdate(now):
         raise _invalid(_("This day is in the past."))
+    check_site_bookable(site, opening=False)
     _check_can_take(volunteer, vacation, today=timezone.localdate(now))
     vacation.status = Status.BOOKED
     vacation.volunteer = volunteer
     vacation.booked_at = now
-    _save_taken(vacation, by=by)
+    _store_taken(vacation, by=by)
     notify_volunteer(vacation, kind="vacation_booked", now=now)
     return vacation
 
@@ -298,7 +305,7 @@ def _release(vacation: Vacation, *, kind: str, by, now: datetime) -> None:
     vacation.status = Status.OPEN
     vacation.volunteer = None
     vacation.requested_at = vacation.booked_at = None
-    _save(vacation, by=by)
+    save_tracked(vacation, by=by)
 
 
 @transaction.atomic
@@ -314,15 +321,20 @@ def vacation_cancel(
     vacation.status = Status.CANCELLED
     vacation.cancellation_reason = reason.strip()
     vacation.cancelled_at = now
-    _save(vacation, by=by)
+    save_tracked(vacation, by=by)
     if vacation.volunteer_id:
         notify_volunteer(vacation, kind="vacation_cancelled", now=now, link=reverse("my_planning"))
     return vacation
 
 
-# What a day needs before it can be closed, added by higher apps at start-up (continuity's
-# `apps.ready`): each check returns the missing items, in words for the user.
-closure_checks: list[Callable[[Vacation, bool], list[str]]] = []
+def check_completable(vacation: Vacation, *, consultations_count, now: datetime) -> None:
+    """A booked day, on or after its date, with its number of consultations."""
+    if consultations_count is None or consultations_count < 0:
+        raise ValidationError({"consultations_count": [_("Enter the number of consultations.")]})
+    if vacation.status != Status.BOOKED:
+        raise _invalid(_("Only a booked day can be completed."))
+    if vacation.date > timezone.localdate(now):
+        raise _invalid(_("A day can be completed on or after its date."))
 
 
 @transaction.atomic
@@ -334,29 +346,20 @@ def vacation_complete(
     no_exams: bool = False,
     now: datetime | None = None,
 ) -> Vacation:
-    """The day took place and is closed: the indemnity is fixed now (200 EUR a day, 100 a
-    half-day). The checks of `closure_checks` (continuity: the day's exams listed or "none",
-    its handover written) must all pass, else `409 closure_incomplete`."""
+    """The transition to `done`: the indemnity is fixed now (200 EUR a day, 100 a half-day).
+
+    What else a day needs before it is closed (its exams listed, its handover written) is the
+    continuity app's rule: its `day_close` checks it, then calls this (DESIGN.md § Layout).
+    """
     now = now or timezone.now()
-    if consultations_count is None or consultations_count < 0:
-        raise ValidationError({"consultations_count": [_("Enter the number of consultations.")]})
     vacation = _lock_vacation(vacation)
-    if vacation.status != Status.BOOKED:
-        raise _invalid(_("Only a booked day can be completed."))
-    if vacation.date > timezone.localdate(now):
-        raise _invalid(_("A day can be completed on or after its date."))
-    missing = [item for check in closure_checks for item in check(vacation, no_exams)]
-    if missing:
-        raise _refuse(
-            "closure_incomplete",
-            _("Before closing the day: %(missing)s.") % {"missing": "; ".join(missing)},
-        )
+    check_completable(vacation, consultations_count=consultations_count, now=now)
     vacation.no_exams = bool(no_exams)
     vacation.status = Status.DONE
     vacation.consultations_count = consultations_count
     vacation.indemnity = indemnity_for(vacation.period)
     vacation.done_at = now
-    _save(vacation, by=by)
+    save_tracked(vacation, by=by)
     return vacation
 
 
@@ -369,7 +372,7 @@ def vacation_no_show(*, vacation: Vacation, by, now: datetime | None = None) -> 
     if vacation.date > timezone.localdate(now):
         raise _invalid(_("A no-show can be recorded on or after the day."))
     vacation.status = Status.NO_SHOW
-    _save(vacation, by=by)
+    save_tracked(vacation, by=by)
     return vacation
 
 
@@ -431,6 +434,5 @@ def preparation_update(*, vacation: Vacation, by, arrival_time=None, **checks: b
         setattr(preparation, name, bool(value))
     preparation.arrival_time = arrival_time
     preparation.updated_by = by
-    preparation._history_user = by
-    preparation.save()
+    save_tracked(preparation, by=by)
     return preparation

@@ -9,7 +9,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.errors import translate_validation_errors
 from accounts.permissions import allowed
 from sites.models import Department, Territory
 from volunteers import services
@@ -116,10 +115,9 @@ class VolunteerViewSet(
     def perform_create(self, serializer):
         fields = _profile_fields(serializer.validated_data)
         territories = fields.pop("preferred_territories", [])
-        with translate_validation_errors():
-            serializer.instance = services.volunteer_register(
-                user=self.request.user, preferred_territories=territories, **fields
-            )
+        serializer.instance = services.volunteer_register(
+            user=self.request.user, preferred_territories=territories, **fields
+        )
 
     def perform_update(self, serializer):
         volunteer = serializer.instance
@@ -127,13 +125,12 @@ class VolunteerViewSet(
             raise PermissionDenied(_("You can only edit your own profile."))
         fields = _profile_fields(serializer.validated_data)
         territories = fields.pop("preferred_territories", None)
-        with translate_validation_errors():
-            serializer.instance = services.volunteer_update(
-                volunteer=volunteer,
-                by=self.request.user,
-                preferred_territories=territories,
-                **fields,
-            )
+        serializer.instance = services.volunteer_update(
+            volunteer=volunteer,
+            by=self.request.user,
+            preferred_territories=territories,
+            **fields,
+        )
 
     @action(detail=False, methods=["get", "patch"], url_path="me")
     def me(self, request):
@@ -153,10 +150,9 @@ class VolunteerViewSet(
             raise PermissionDenied(_("Only a territory or ARS manager verifies volunteers."))
         body = VerifySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with translate_validation_errors():
-            services.volunteer_verify(
-                volunteer=volunteer, by=request.user, evidence=body.validated_data["evidence"]
-            )
+        services.volunteer_verify(
+            volunteer=volunteer, by=request.user, evidence=body.validated_data["evidence"]
+        )
         return Response(VolunteerSerializer(self.get_queryset().get(pk=volunteer.pk)).data)
 
     @extend_schema(request=CommitmentSerializer, responses={201: CommitmentSerializer})
@@ -166,13 +162,12 @@ class VolunteerViewSet(
         body = CommitmentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        with translate_validation_errors():
-            commitment = services.commitment_sign(
-                volunteer=volunteer,
-                charter_version=data["charter_version"],
-                channels=data.get("channels") or ["mssante", "phone"],
-                response_hours=data.get("response_hours", 72),
-            )
+        commitment = services.commitment_sign(
+            volunteer=volunteer,
+            charter_version=data["charter_version"],
+            channels=data.get("channels") or ["mssante", "phone"],
+            response_hours=data.get("response_hours", 72),
+        )
         return Response(CommitmentSerializer(commitment).data, status=201)
 
     @extend_schema(request=AvailabilitySerializer, responses=AvailabilitySerializer(many=True))
@@ -186,14 +181,13 @@ class VolunteerViewSet(
         body = AvailabilitySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        with translate_validation_errors():
-            availability = services.availability_declare(
-                volunteer=volunteer,
-                date=data["date"],
-                period=data["period"],
-                territories=data.get("territories", []),
-                note=data.get("note", ""),
-            )
+        availability = services.availability_declare(
+            volunteer=volunteer,
+            date=data["date"],
+            period=data["period"],
+            territories=data.get("territories", []),
+            note=data.get("note", ""),
+        )
         return Response(AvailabilitySerializer(availability).data, status=201)
 
     @extend_schema(responses=inline_serializer("CalendarUrl", {"url": serializers.URLField()}))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
+from accounts.history import save_tracked
 from accounts.roles import Role
 from sites.models import Membership, Territory
 from volunteers.charter import CURRENT_VERSION
@@ -23,12 +24,6 @@ PROFILE_FIELDS = frozenset(
     {"rpps", "practice_status", "home_department", "practice_territory", "software",
      "mss_address", "phone"}
 )  # fmt: skip
-
-
-def _save(instance, *, by) -> None:
-    instance.full_clean()
-    instance._history_user = by
-    instance.save()
 
 
 NAME_FIELDS = ("first_name", "last_name")
@@ -60,7 +55,7 @@ def volunteer_register(
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
     volunteer = Volunteer(user=user, **fields)
-    _save(volunteer, by=user)
+    save_tracked(volunteer, by=user, validate=True)
     _set_name(user, names)
     volunteer.preferred_territories.set(preferred_territories)
     Membership.objects.get_or_create(user=user, role=Role.VOLUNTEER)
@@ -78,7 +73,7 @@ def volunteer_update(
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     for name, value in fields.items():
         setattr(volunteer, name, value)
-    _save(volunteer, by=by)
+    save_tracked(volunteer, by=by, validate=True)
     _set_name(volunteer.user, names)
     if preferred_territories is not None:
         volunteer.preferred_territories.set(preferred_territories)
@@ -107,7 +102,7 @@ def volunteer_verify(
     volunteer.verified_at = now or timezone.now()
     volunteer.verified_by = by
     volunteer.verification_evidence = evidence.strip()
-    _save(volunteer, by=by)
+    save_tracked(volunteer, by=by, validate=True)
     return volunteer
 
 
@@ -166,12 +161,15 @@ def availability_declare(
     return availability
 
 
+@transaction.atomic
 def calendar_rotate(*, volunteer: Volunteer) -> Volunteer:
     """A new secret for the private calendar feed: the old URL stops working at once."""
     from volunteers.models import new_calendar_token
 
-    # Only the token column: saving the whole (maybe stale) object would also write a history
-    # record of fields nobody changed.
-    volunteer.calendar_token = new_calendar_token()
-    Volunteer.objects.filter(pk=volunteer.pk).update(calendar_token=volunteer.calendar_token)
+    # A fresh, locked row and only the token column: nothing stale is written back. The
+    # history keeps who rotated it and when (the token itself is excluded from history).
+    row = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    row.calendar_token = new_calendar_token()
+    save_tracked(row, by=volunteer.user, fields=["calendar_token"], reason="calendar link rotated")
+    volunteer.calendar_token = row.calendar_token
     return volunteer

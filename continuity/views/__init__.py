@@ -16,6 +16,7 @@ from django.urls import path
 
 from continuity.views.closure import (
     day_closure,
+    day_complete,
     handover_detail,
     handovers,
 )
@@ -70,4 +71,10 @@ urlpatterns = [
     path("journees/<int:vacation_pk>/cloture/", day_closure, name="continuity_day_closure"),
     path("transmissions/", handovers, name="continuity_handovers"),
     path("transmissions/<int:pk>/", handover_detail, name="continuity_handover"),
+]
+
+# Closing a day is continuity's rule, served at the day's own address (not under /suivi/):
+# config/urls.py lists these before the vacations pages (DESIGN.md § Layout).
+day_urlpatterns = [
+    path("jours/<int:pk>/cloturer/", day_complete, name="vacation_complete_page"),
 ]

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.errors import DomainError
 from accounts.permissions import require
@@ -38,6 +38,7 @@ from sites.models import HostSite
 from vacations.access import get_vacation_for
 from vacations.forms import CompleteForm
 from vacations.models import Vacation
+from vacations.views.common import next_url
 
 # --- Closing a day ----------------------------------------------------------------------------
 
@@ -56,6 +57,7 @@ def _render_closure(
     *,
     formset=None,
     handover_form: HandoverForm | None = None,
+    complete_form: CompleteForm | None = None,
     row_errors: list[str] | None = None,
 ) -> HttpResponse:
     user, today = request.user, timezone.localdate()
@@ -71,7 +73,7 @@ def _render_closure(
         "formset": formset or ExamRowFormSet(prefix="exams"),
         "row_errors": row_errors or [],
         "handover_form": handover_form or HandoverForm(),
-        "complete_form": CompleteForm(),
+        "complete_form": complete_form or CompleteForm(),
         "recorded": recorded,
         "handovers": Handover.objects.visible_to(user)
         .filter(vacation=vacation)
@@ -169,6 +171,35 @@ def day_closure(request: HttpRequest, vacation_pk: int) -> HttpResponse:
                 )
                 return redirect(f"{here}#exams")
     return _render_closure(request, vacation, formset=formset, row_errors=general)
+
+
+@login_required
+@require_POST
+def day_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The day took place (its site staff, or its volunteer): closed once its exams (or "none")
+    and its handover are recorded — `services.day_close` decides. Served at the day's
+    `/jours/<pk>/cloturer/` (config/urls.py); a refusal shows on the closure page, which
+    lists what is missing."""
+    vacation = _closure_day(request, pk)
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.day_close(
+                vacation=vacation,
+                by=request.user,
+                consultations_count=form.cleaned_data["consultations_count"],
+                no_exams=form.cleaned_data["no_exams"],
+            )
+        except (DomainError, ValidationError) as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, gettext("The day is recorded as done."))
+            own = vacation.volunteer_id and vacation.volunteer.user_id == request.user.pk
+            default = (
+                reverse("my_planning") if own else reverse("vacation_detail", args=[vacation.pk])
+            )
+            return redirect(next_url(request, default))
+    return _render_closure(request, vacation, complete_form=form)
 
 
 # --- Handovers --------------------------------------------------------------------------------

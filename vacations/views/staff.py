@@ -134,13 +134,15 @@ def _render_day(
         "arrival": preparation.arrival() if preparation else usual_arrival(vacation.period),
         "preparation_checks": _checks(preparation),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
-        "complete_form": forms.get("complete_form") or CompleteForm(),
+        # Posted to continuity's `day_complete`, which shows its own refusals.
+        "complete_form": CompleteForm(),
         "preparation_form": forms.get("preparation_form"),
         # What to offer; the services decide again on submit.
         # A refused form is shown again, whatever the day's state now.
         "can_cancel": "cancel_form" in forms or (rights.staff and vacation.status in CANCELLABLE),
-        "can_close": "complete_form" in forms
-        or (rights.prepares and vacation.status == Status.BOOKED and vacation.date <= today),
+        "can_close": rights.prepares
+        and vacation.status == Status.BOOKED
+        and vacation.date <= today,
         "can_withdraw": rights.own
         and vacation.status in (Status.REQUESTED, Status.BOOKED)
         and vacation.date >= today,
@@ -225,31 +227,6 @@ def vacation_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, gettext("The day is cancelled."))
             return redirect(_day_url(vacation))
     return _render_day(request, vacation, rights, cancel_form=form)
-
-
-@login_required
-@require_POST
-def vacation_complete_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """The day took place (site staff, or its volunteer): consultations given."""
-    vacation = vacation_for(request, pk)
-    require(request.user, "vacations.close_day", vacation)
-    rights = day_rights(request, vacation)
-    form = CompleteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.vacation_complete(
-                vacation=vacation,
-                by=request.user,
-                consultations_count=form.cleaned_data["consultations_count"],
-                no_exams=form.cleaned_data["no_exams"],
-            )
-        except (DomainError, ValidationError) as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, gettext("The day is recorded as done."))
-            default = reverse("my_planning") if rights.own else _day_url(vacation)
-            return redirect(next_url(request, default))
-    return _render_day(request, vacation, rights, complete_form=form)
 
 
 @login_required
