@@ -63,7 +63,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include(accounts_views.urlpatterns)),
-    # Vacations first: its public site page (with the upcoming days) overrides the catalogue's.
     path("", include(vacations_views.urlpatterns)),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
