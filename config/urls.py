@@ -68,7 +68,6 @@ urlpatterns = [
     path("", include(accounts_views.urlpatterns)),
     # Before vacations: a day is closed by continuity (its exams and handover, then done).
     path("", include(continuity_views.day_urlpatterns)),
-    # Vacations first: its public site page (with the upcoming days) overrides the catalogue's.
     path("", include(vacations_views.urlpatterns)),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),

@@ -70,6 +70,13 @@ class VacationViewSet(vacations_api.VacationViewSet):
 
 class ExamSerializer(serializers.ModelSerializer):
     vacation = serializers.PrimaryKeyRelatedField(queryset=Vacation.objects.none())
+    # Blank until the exam is closed: the schema must allow "" (read-only fields lose it).
+    responsible = serializers.ChoiceField(
+        choices=PendingExam.Responsible.choices, allow_blank=True, read_only=True
+    )
+    treating_doctor_status = serializers.ChoiceField(
+        choices=PendingExam.TreatingDoctorStatus.choices, allow_blank=True, read_only=True
+    )
     expected_by = serializers.DateField(required=False)
     ordered_on = serializers.DateField(required=False)
 

@@ -298,7 +298,9 @@ def exam_receive(
             task.status = TaskStatus.OPEN
             task.done_at = task.done_by = None
         save_tracked(task, by=by)
-        _notify_assignee(task, kind="task_assigned", key=f"amended:{now.isoformat()}")
+        # One message per reopening (the history row it wrote), whenever it is sent.
+        reopened = task.history.values_list("history_id", flat=True).first()
+        _notify_assignee(task, kind="task_assigned", key=f"amended:{reopened}")
     return exam
 
 

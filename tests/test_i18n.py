@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+
+from accounts import notifications
+from accounts.models import Notification
 
 LOCALE = Path(__file__).resolve().parents[1] / "locale"
 
@@ -44,6 +48,26 @@ def test_every_catalogue_is_compiled_and_complete(language):
     assert untranslated == [], f"untranslated: {untranslated[:5]}"
 
 
-def test_dates_show_in_paris_time_and_french_format(settings):
-    assert settings.TIME_ZONE == "Europe/Paris"
-    assert settings.LANGUAGE_CODE == "fr"
+@pytest.mark.parametrize(
+    ("accept_language", "shown"),
+    [
+        ("", "14 juillet 2027, 08:05"),
+        ("fr", "14 juillet 2027, 08:05"),
+        ("en", "14 July 2027, 08:05"),
+    ],
+)
+def test_dates_show_in_paris_time_and_french_format(client, volunteer, accept_language, shown):
+    # 06:05 UTC on Bastille Day is 08:05 in Paris (summer time), whatever the page's language.
+    [message] = notifications.notify(
+        users=[volunteer], kind="vacation_booked", context={"site": "MSP"}, dedupe_key="i18n"
+    )
+    Notification.objects.filter(pk=message.pk).update(
+        created_at=datetime(2027, 7, 14, 6, 5, tzinfo=UTC)
+    )
+    client.force_login(volunteer)
+
+    html = client.get(reverse("inbox"), HTTP_ACCEPT_LANGUAGE=accept_language).content.decode()
+
+    assert f'<html lang="{accept_language or "fr"}"' in html
+    assert shown in html
+    assert "06:05" not in html

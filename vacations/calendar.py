@@ -55,7 +55,7 @@ def _event(vacation: Vacation, *, status: str, for_site: bool = False) -> Event:
     sheet = getattr(site, "info_sheet", None)
     if sheet is not None:
         lines += [f"{c.get_service_display()} : {c.name} — {c.phone}" for c in sheet.contacts.all()]
-    url = settings.SITE_URL + reverse("catalogue_detail", args=[site.pk])
+    url = settings.SITE_URL + reverse("public_site", args=[site.pk])
     lines.append(url)
     event.add("description", "\n".join(lines))
     event.add("url", url)

@@ -401,8 +401,16 @@ def notify_volunteer(
         users=[volunteer.user],
         kind=kind,
         context=context,
-        dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
+        dedupe_key=_event_key(kind, vacation, volunteer),
     )
+
+
+def _event_key(kind: str, vacation: Vacation, volunteer) -> str:
+    """What makes the message unique: the transition it tells about, i.e. the history row the
+    transition wrote (a volunteer may request the same day again after withdrawing: a new
+    row, a new message; telling about one transition twice: one message)."""
+    transition = vacation.history.values_list("history_id", flat=True).first()
+    return f"{kind}:{vacation.pk}:{volunteer.pk}:{transition}"
 
 
 def notify_site_staff(vacation: Vacation, *, kind: str, now: datetime, volunteer=None) -> None:
@@ -412,7 +420,7 @@ def notify_site_staff(vacation: Vacation, *, kind: str, now: datetime, volunteer
         users=staff,
         kind=kind,
         context={**_describe(vacation), "volunteer": volunteer.full_name},
-        dedupe_key=f"{kind}:{vacation.pk}:{volunteer.pk}:{now.isoformat()}",
+        dedupe_key=_event_key(kind, vacation, volunteer),
     )
 
 

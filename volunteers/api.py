@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -38,6 +40,9 @@ class VolunteerSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "max_days_per_month", "verified_at"]
 
     def get_commitment_valid(self, volunteer) -> bool:
+        # Lists annotate it (`with_commitment_valid`): one query for the page, not one a row.
+        if hasattr(volunteer, "has_valid_commitment"):
+            return volunteer.has_valid_commitment
         return volunteer.current_commitment() is not None
 
 
@@ -97,7 +102,14 @@ class VolunteerViewSet(
         return (
             Volunteer.objects.visible_to(self.request.user)
             .select_related("user", "practice_territory")
-            .prefetch_related("preferred_territories", "commitments")
+            .prefetch_related("preferred_territories")
+            .annotate(
+                has_valid_commitment=Exists(
+                    Commitment.objects.filter(
+                        volunteer=OuterRef("pk"), valid_until__gte=timezone.localdate()
+                    )
+                )
+            )
         )
 
     def get_serializer_class(self):

@@ -123,14 +123,10 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 def detail_context(request: HttpRequest, pk: int) -> dict:
-    """What the site's page shows (404 unless public or in the caller's scope); higher apps
-    reuse it to add their part (the vacations app adds the upcoming days)."""
+    """What the site's public page shows (404 unless public or in the caller's scope). The page
+    itself (`/lieux/<pk>/`, `public_site`) is served by the vacations app, which adds the
+    upcoming days."""
     return sheet_context(_visible_site(request, pk))
-
-
-@require_safe
-def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "sites/catalogue/detail.html", detail_context(request, pk))
 
 
 @require_safe
@@ -144,6 +140,5 @@ def sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("lieux/", catalogue, name="catalogue"),
-    path("lieux/<int:pk>/", catalogue_detail, name="catalogue_detail"),
     path("lieux/<int:pk>/fiche.pdf", sheet_pdf, name="sheet_pdf"),
 ]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import HostSiteFactory
+from sites.models import Territory
+from tests.factories import HostSiteFactory, TerritoryFactory
 
 
 def test_an_anonymous_call_answers_401_with_a_code(api, db):
@@ -22,12 +23,15 @@ def test_an_unknown_object_answers_404_with_a_code(api, user):
     assert set(response.json()) == {"code", "detail"}
 
 
-def test_lists_paginate_and_cap_the_page_size(api, territory_manager, site):
+def test_lists_paginate_and_cap_the_page_size(api, territory_manager, ars_manager, site):
     for _ in range(4):
         HostSiteFactory(territory=site.territory)
+    # 205 territories of the ARS manager's region, written in one statement.
+    Territory.objects.bulk_create(TerritoryFactory.build_batch(204, department_id="18"))
     api.force_authenticate(territory_manager)
 
     page = api.get("/api/v1/sites/", {"page_size": 2}).json()
+    api.force_authenticate(ars_manager)
     capped = api.get("/api/v1/territories/", {"page_size": 5000})
 
     assert page["count"] == 5
@@ -35,6 +39,9 @@ def test_lists_paginate_and_cap_the_page_size(api, territory_manager, site):
     assert "page=2" in page["next"]
     assert page["previous"] is None
     assert capped.status_code == 200
+    assert capped.json()["count"] == 205
+    assert len(capped.json()["results"]) == 200
+    assert "page=2" in capped.json()["next"]
 
 
 def test_the_schema_describes_the_api(client, db):

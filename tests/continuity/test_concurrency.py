@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -18,10 +17,8 @@ from tests.vacations.test_concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="row locks are PostgreSQL's; CI runs this pass",
-    ),
+    # Row locks and the exclusion constraint are PostgreSQL's: CI's PostgreSQL pass runs these.
+    pytest.mark.postgres,
 ]
 
 

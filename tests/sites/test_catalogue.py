@@ -118,7 +118,7 @@ def test_it_lists_public_sites_only(client, db):
     page = response.content.decode()
     for site in hidden:
         assert site.name not in page
-    assert reverse("catalogue_detail", args=[public.pk]) in page
+    assert reverse("public_site", args=[public.pk]) in page
     assert "18600 Sancoins" in page
     assert public.territory.name in page
     assert "Cher (18)" in page
@@ -228,7 +228,7 @@ def test_it_lists_the_catalogue_in_constant_queries(client, django_assert_num_qu
 def test_it_shows_the_whole_published_sheet(client, db):
     site = make_full_site()
 
-    response = client.get(reverse("catalogue_detail", args=[site.pk]))
+    response = client.get(reverse("public_site", args=[site.pk]))
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -259,7 +259,7 @@ def test_it_shows_the_whole_published_sheet(client, db):
         reverse("sheet_pdf", args=[site.pk]),
     ):
         assert text in page, text
-    assert f'<a href="{reverse("catalogue_detail", args=[site.parent.pk])}">' in page
+    assert f'<a href="{reverse("public_site", args=[site.parent.pk])}">' in page
     assert site.parent.name in page
     # Base equipment first, then the additions asked for by the field.
     assert page.index("Table d’examen") < page.index("Électrocardiographe")
@@ -274,7 +274,7 @@ def test_it_flags_a_sheet_changed_since_its_validation(client, db):
     site = make_full_site()
     sheet_update(sheet=site.info_sheet, by=None, fields={"transport": "Covoiturage possible."})
 
-    page = client.get(reverse("catalogue_detail", args=[site.pk])).content.decode()
+    page = client.get(reverse("public_site", args=[site.pk])).content.decode()
 
     assert "Covoiturage possible." in page
     assert 'data-testid="changed-since-validation"' in page
@@ -295,7 +295,7 @@ def test_it_hides_an_unpublished_site_from_anonymous_and_previews_it_for_its_sec
 ):
     site = HostSiteFactory(name="MSP en préparation", status=site_status)
     make_sheet(site, status=sheet_status, ready=True, accommodation="Chambre chez l’habitant")
-    url = reverse("catalogue_detail", args=[site.pk])
+    url = reverse("public_site", args=[site.pk])
 
     assert client.get(url).status_code == 404
     assert "MSP en préparation" not in client.get(reverse("catalogue")).content.decode()
@@ -317,15 +317,15 @@ def test_it_answers_404_to_a_signed_in_user_outside_the_scope_of_a_draft(client,
     neighbour_secretary = member(Role.SECRETARY, site=HostSiteFactory())
     client.force_login(neighbour_secretary)
 
-    assert client.get(reverse("catalogue_detail", args=[outsider_site.pk])).status_code == 404
-    assert client.get(reverse("catalogue_detail", args=[999999])).status_code == 404
+    assert client.get(reverse("public_site", args=[outsider_site.pk])).status_code == 404
+    assert client.get(reverse("public_site", args=[999999])).status_code == 404
 
 
 def test_it_previews_a_site_that_has_no_sheet_yet_for_its_manager(client, db, site):
     manager = member(Role.ARS_MANAGER, region_id="24")
     client.force_login(manager)
 
-    response = client.get(reverse("catalogue_detail", args=[site.pk]))
+    response = client.get(reverse("public_site", args=[site.pk]))
 
     assert response.status_code == 200
     assert response.context["sheet"] is None
@@ -354,7 +354,7 @@ def test_it_shows_a_sheet_in_constant_queries(client, django_assert_num_queries,
     # site (with sheet, places, parent, readiness counts), contacts, equipment, readiness, and
     # the upcoming days with a doctor (added by the vacations app)
     with django_assert_num_queries(5):
-        response = client.get(reverse("catalogue_detail", args=[site.pk]))
+        response = client.get(reverse("public_site", args=[site.pk]))
 
     assert response.status_code == 200
     assert len(response.context["contacts"]) == size

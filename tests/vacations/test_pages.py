@@ -832,7 +832,7 @@ def test_the_public_site_page_lists_upcoming_days_with_a_doctor_but_no_name(clie
     open_day(site, today + timedelta(days=4))  # open: nobody expected yet
     open_day(site, today - timedelta(days=3), status="done", volunteer=volunteer)
 
-    page = client.get(reverse("catalogue_detail", args=[site.pk]))
+    page = client.get(reverse("public_site", args=[site.pk]))
 
     html = page.content.decode()
     assert page.status_code == 200

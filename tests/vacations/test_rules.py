@@ -195,10 +195,15 @@ class TestRequestAndBook:
         morning = open_day(make_public_site(), date(2027, 3, 9), period="am")
 
         assert refused(act(staff, here, "book", volunteer=volunteer.pk), "overlap")
-        assert there.status == "booked"
+        here.refresh_from_db()
+        there.refresh_from_db()
+        assert (here.status, here.volunteer) == ("open", None)
+        assert (there.status, there.volunteer) == ("booked", volunteer)
         morning_staff = member(Role.SECRETARY, site=morning.site)
         staff.force_authenticate(morning_staff)
         assert act(staff, morning, "book", volunteer=volunteer.pk).status_code == 200
+        morning.refresh_from_db()
+        assert (morning.status, morning.volunteer) == ("booked", volunteer)
 
     def test_the_monthly_quota_counts_half_days_as_half_across_sites(self, staff, site, volunteer):
         other = make_public_site()

@@ -31,7 +31,7 @@ from vacations.views.volunteer import (
 )
 
 urlpatterns = [
-    # Same path as sites' `catalogue_detail`, listed first by config: this one answers.
+    # The site's public page: the sheet (`sites.views.catalogue.detail_context`) and its days.
     path("lieux/<int:pk>/", public_site, name="public_site"),
     path("sites/<int:site_pk>/planning/", site_planning, name="site_planning"),
     path("jours/<int:pk>/", vacation_detail, name="vacation_detail"),
