@@ -29,6 +29,7 @@ from vacations.calls import call_for_volunteers
 from vacations.models import Vacation
 from vacations.monthly import previous_month, send_monthly_statements
 from vacations.reminders import send_vacation_reminders
+from volunteers import services as volunteers
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def _every_kind_of_message(now) -> None:
     today = timezone.localdate(now)
     staff = User.objects.get(email="infirmiere@demo.releve.fr")
     site = HostSite.objects.public().filter(memberships__user=staff).first()
+    territory = site.territory
     newcomer, other = VolunteerFactory(), VolunteerFactory()
 
     def day(offset: int, **fields) -> Vacation:
@@ -57,7 +59,7 @@ def _every_kind_of_message(now) -> None:
     )  # waiting
     cancelled = vacations.vacation_book(vacation=day(23), volunteer=newcomer, by=staff)
     vacations.vacation_cancel(vacation=cancelled, by=staff, reason="Salle en travaux")
-    soon = VolunteerFactory()
+    soon = VolunteerFactory(territories=[territory])
     vacations.vacation_book(vacation=day(7), volunteer=soon, by=staff)
     day(14)
     send_vacation_reminders(now=now)
@@ -72,6 +74,8 @@ def _every_kind_of_message(now) -> None:
     )
     send_monthly_statements(now=now)
     call_command("run_job", "weekly_digest")
+    # A verified volunteer changes its name: its managers are told.
+    volunteers.volunteer_update(volunteer=soon, by=soon.user, last_name="Nouveau-Nom")
     # Follow-up: a result received (task assigned), escalation, the question's reminder and
     # its answer.
     question = ContactRequest.objects.get(status="waiting")
