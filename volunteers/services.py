@@ -121,11 +121,7 @@ def volunteer_update(
     unknown = set(fields) - PROFILE_FIELDS - {"max_days_per_month"}
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
-    volunteer = (
-        Volunteer.objects.select_for_update()
-        .select_related("user", "verified_by")
-        .get(pk=volunteer.pk)
-    )
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
     reverify = (
         volunteer.status == Volunteer.Status.VERIFIED
         and _identity_changed(volunteer, fields, names)
