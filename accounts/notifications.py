@@ -82,6 +82,7 @@ KIND_LABELS: dict[str, str] = {
     "task_assigned": _("Follow-up tasks given to you"),
     "contact_reminder": _("Reminders of a question waiting for your answer"),
     "contact_answered": _("Answers of a prescriber to your question"),
+    "volunteer_identity_changed": _("A verified volunteer changes their name or RPPS number"),
 }
 
 

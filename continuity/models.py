@@ -27,6 +27,16 @@ def _sites_of(user):
     return HostSite.objects.in_scope_of(user)
 
 
+# A volunteer reaches a site's patient data only through a day it holds: booked there, or
+# worked (done). A mere request (no acceptance, withdrawable at once) opens nothing.
+HOLDING_STATUSES = (Vacation.Status.BOOKED, Vacation.Status.DONE)
+
+
+def _held_days(user):
+    """The days `user` holds as a volunteer (booked or done)."""
+    return Vacation.objects.filter(volunteer__user=user, status__in=HOLDING_STATUSES)
+
+
 class ExamKind(models.TextChoices):
     BIOLOGY = "biology", _("Biology")
     IMAGING = "imaging", _("Imaging")
@@ -39,12 +49,15 @@ class ExamKind(models.TextChoices):
 class PendingExamQuerySet(models.QuerySet):
     def visible_to(self, user) -> PendingExamQuerySet:
         """Site staff and managers: the exams of the sites in their scope; a volunteer: the
-        exams it prescribed."""
+        exams it prescribed on a day it holds (booked or done)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(Q(site__in=_sites_of(user)) | Q(prescriber__user=user))
+        return self.filter(
+            Q(site__in=_sites_of(user))
+            | Q(prescriber__user=user, vacation__in=_held_days(user).values("pk"))
+        )
 
     def overdue(self, *, today=None) -> PendingExamQuerySet:
         today = today or timezone.localdate()
@@ -432,12 +445,16 @@ class Escalation(models.Model):
 
 class ContactRequestQuerySet(models.QuerySet):
     def visible_to(self, user) -> ContactRequestQuerySet:
-        """The prescriber sees those addressed to it; site staff and managers, their sites'."""
+        """The prescriber sees those addressed to it about a day it holds (booked or done);
+        site staff and managers, their sites'."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
-        return self.filter(Q(volunteer__user=user) | Q(task__site__in=_sites_of(user)))
+        return self.filter(
+            Q(volunteer__user=user, task__exam__vacation__in=_held_days(user).values("pk"))
+            | Q(task__site__in=_sites_of(user))
+        )
 
 
 class ContactRequest(models.Model):
@@ -490,21 +507,21 @@ class ContactRequest(models.Model):
 
 class HandoverQuerySet(models.QuerySet):
     def visible_to(self, user) -> HandoverQuerySet:
-        """Site staff and managers: their sites' handovers; a volunteer: those it wrote, and
-        those of a site where it has an upcoming (requested or booked) day."""
+        """Site staff and managers: their sites' handovers; a volunteer: those it wrote, those
+        of the days it holds (booked or done), and those of a site where it is booked for an
+        upcoming day. A requested day opens nothing (see `HOLDING_STATUSES`)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
-        upcoming_sites = Vacation.objects.filter(
-            volunteer__user=user,
-            status__in=[Vacation.Status.REQUESTED, Vacation.Status.BOOKED],
-            date__gte=timezone.localdate(),
-        ).values("site")
+        booked_sites = _held_days(user).filter(
+            status=Vacation.Status.BOOKED, date__gte=timezone.localdate()
+        )
         return self.filter(
             Q(vacation__site__in=_sites_of(user))
             | Q(author=user)
-            | Q(vacation__site__in=upcoming_sites)
+            | Q(vacation__in=_held_days(user).values("pk"))
+            | Q(vacation__site__in=booked_sites.values("site"))
         )
 
 

@@ -389,6 +389,12 @@ def task_open(
     return task, True
 
 
+# Messages about follow-up say what kind of thing waits and where, and link to its page (which
+# records the reading): never a patient reference, an order number or free clinical text
+# (a task's title names the patient; a question or an answer is written freely). An email
+# leaves our hands, and the inbox follows the same rule.
+
+
 def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "") -> None:
     if task.assignee_id is None:
         return
@@ -396,10 +402,10 @@ def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "
         users=[task.assignee],
         kind=kind,
         context={
-            "title": task.title,
+            # Lazy labels: each recipient reads them in its own language.
+            "task_kind": Task.Kind(task.kind).label,
             "site": str(task.site),
             "due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M"),
-            # Lazy labels: each recipient reads them in its own language.
             "priority": Task.Priority(task.priority).label,
             "level": Task.Level(task.escalation_level).label,
             "reason": reason,
@@ -491,8 +497,6 @@ def contact_prescriber(*, task: FollowUpTask, by, question: str, now=None) -> Co
         context={
             "site": str(task.site),
             "exam": ExamKind(task.exam.kind).label,
-            "order_number": task.exam.order_number,
-            "question": question,
             "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
             "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
         },
@@ -527,8 +531,7 @@ def contact_answer(*, request: ContactRequest, by, answer: str, now=None) -> Con
         kind="contact_answered",
         context={
             "site": str(task.site),
-            "title": task.title,
-            "answer": answer,
+            "task_kind": Task.Kind(task.kind).label,
             "url": _site_url(f"/suivi/taches/{task.pk}/"),
         },
         dedupe_key=f"contact_answered:{request.pk}",
@@ -711,7 +714,6 @@ def remind_contact_requests(*, now=None) -> int:
             kind="contact_reminder",
             context={
                 "site": str(request.task.site),
-                "question": request.question,
                 "due": timezone.localtime(request.due_at).strftime("%d/%m/%Y %H:%M"),
                 "url": _site_url(f"/suivi/mes-suivis/#question-{request.pk}"),
             },

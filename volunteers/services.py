@@ -10,11 +10,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.history import save_tracked
+from accounts.notifications import notify
 from accounts.roles import Role
 from sites.models import Membership, Territory
 from volunteers.charter import CURRENT_VERSION
@@ -62,21 +64,78 @@ def volunteer_register(
     return volunteer
 
 
+def _identity_changed(volunteer: Volunteer, fields: dict[str, Any], names: dict[str, str]) -> bool:
+    """Whether the update changes who the doctor is: the RPPS number or the name (what the
+    manager checked against the Order's register)."""
+    if "rpps" in fields and (fields["rpps"] or "") != volunteer.rpps:
+        return True
+    user = volunteer.user
+    return any(
+        value is not None and value.strip() != getattr(user, key) for key, value in names.items()
+    )
+
+
+def _verifiers(volunteer: Volunteer, *, previous) -> list:
+    """Who verifies this volunteer: the territory managers of its preferred territories and
+    whoever verified it, else the ARS managers of its home region."""
+    memberships = Membership.objects.filter(
+        role=Role.TERRITORY_MANAGER, territory__in=volunteer.preferred_territories.all()
+    )
+    users = {m.user.pk: m.user for m in memberships.select_related("user")}
+    if previous is not None:
+        users.setdefault(previous.pk, previous)
+    if not users:
+        ars = Membership.objects.filter(
+            role=Role.ARS_MANAGER, region_id=volunteer.home_department.region_id
+        ).select_related("user")
+        users = {m.user.pk: m.user for m in ars}
+    return list(users.values())
+
+
+def _tell_verifiers(volunteer: Volunteer, *, previous) -> None:
+    change = volunteer.history.latest().history_id
+    notify(
+        users=_verifiers(volunteer, previous=previous),
+        kind="volunteer_identity_changed",
+        context={
+            "volunteer": volunteer.full_name,
+            "link": reverse("volunteer_detail", args=[volunteer.pk]),
+        },
+        dedupe_key=f"volunteer_identity_changed:{volunteer.pk}:{change}",
+    )
+
+
 @transaction.atomic
 def volunteer_update(
     *, volunteer: Volunteer, by, preferred_territories=None, **fields: Any
 ) -> Volunteer:
+    """Edit a profile. A verified volunteer who changes its RPPS number or its name goes back
+    to `pending` (no new booking until a manager verifies it again, who is told); a manager
+    who verifies it may correct them without that."""
     names = _pop_names(fields)
     unknown = set(fields) - PROFILE_FIELDS - {"max_days_per_month"}
     if unknown:
         raise TypeError(f"unknown profile fields: {sorted(unknown)}")
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    reverify = (
+        volunteer.status == Volunteer.Status.VERIFIED
+        and _identity_changed(volunteer, fields, names)
+        and not Volunteer.objects.managed_by(by).filter(pk=volunteer.pk).exists()
+    )
+    previous_verifier = volunteer.verified_by
     for name, value in fields.items():
         setattr(volunteer, name, value)
+    if reverify:
+        # The verification named someone else, or another number: it no longer holds.
+        volunteer.status = Volunteer.Status.PENDING
+        volunteer.verified_at = volunteer.verified_by = None
+        volunteer.verification_evidence = ""
     save_tracked(volunteer, by=by, validate=True)
     _set_name(volunteer.user, names)
     if preferred_territories is not None:
         volunteer.preferred_territories.set(preferred_territories)
+    if reverify:
+        _tell_verifiers(volunteer, previous=previous_verifier)
     return volunteer
 
 

@@ -153,6 +153,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             if volunteer is None:
                 messages.success(request, _("Your volunteer profile is registered."))
+            elif volunteer.status != saved.status == Volunteer.Status.PENDING:
+                messages.warning(
+                    request,
+                    _(
+                        "Your profile is saved. Your name or RPPS number changed: a manager "
+                        "will verify your profile again before you can be booked on a new day."
+                    ),
+                )
             else:
                 messages.success(request, _("Your profile is saved."))
             if saved.current_commitment() is None:

@@ -121,7 +121,7 @@ EVERY_VARIABLE = {
     **CONTEXT, "volunteer": "Dr Anne Bernard", "reason": "Fermeture", "days": "7",
     "address": "12 rue de la Poste, 18370 Châteaumeillant", "site_pk": "1", "city": "Bourges",
     "month": "02/2027", "territory": "CC Berry Grand Sud", "amount": "400.00", "week": "10",
-    "territories": "CC Berry Grand Sud",
+    "territories": "CC Berry Grand Sud", "task_kind": "Analyser un résultat",
     "sections": [{"title": "Journées", "count": 1, "items": ["09/03/2027"], "more": 0,
                   "link": "/couverture/"}],
     "link": "/jours/1/",
