@@ -345,3 +345,17 @@ def test_a_one_megabyte_message_within_the_parsing_limits_parses_quickly():
     assert not isinstance(outcome, InvalidMessage), outcome
     assert outcome.order_numbers == ("CMD-2026-000142", "LAB-26-118734")
     assert spent < CPU_BUDGET, f"{spent:.3f} s of CPU"
+
+
+def test_a_fhir_report_within_the_parsing_limits_parses_quickly():
+    resource = json.loads(sample("fhir_report_identifier.json"))
+    observation = resource["contained"][0]
+    resource["contained"] = [dict(observation, id=f"o{n}") for n in range(150)]
+    resource["result"] = [{"reference": f"#o{n}"} for n in range(150)]
+    parse_fhir(sample("fhir_report_identifier.json"), FHIR)  # fhir.resources imported once
+
+    spent, outcome = _cpu(parse_fhir, json.dumps(resource).encode(), FHIR)
+
+    assert not isinstance(outcome, InvalidMessage), outcome
+    assert len(outcome.summary.splitlines()) > 10
+    assert spent < CPU_BUDGET, f"{spent:.3f} s of CPU"
