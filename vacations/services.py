@@ -236,15 +236,25 @@ def vacation_request(
 
 @transaction.atomic
 def vacation_book(
-    *, vacation: Vacation, volunteer: Volunteer, by, now: datetime | None = None
+    *,
+    vacation: Vacation,
+    volunteer: Volunteer,
+    by,
+    now: datetime | None = None,
+    confirming: bool = False,
 ) -> Vacation:
-    """Site staff book a volunteer on an open day, or confirm the volunteer's request."""
+    """Site staff book a volunteer on an open day, or confirm the volunteer's request
+    (`confirming`: only a day still requested by `volunteer`, never one withdrawn since)."""
+    if confirming and volunteer is None:
+        raise _invalid(_("This day has no request to confirm."))
     if volunteer is None:
         raise ValidationError({"volunteer": [_("Choose the volunteer to book.")]})
     now = now or timezone.now()
     volunteer = _lock_volunteer(volunteer)
     site = _lock_site(vacation.site_id)
     vacation = _lock_vacation(vacation)
+    if confirming and vacation.status != Status.REQUESTED:
+        raise _invalid(_("This day has no request to confirm."))
     if vacation.status == Status.REQUESTED and vacation.volunteer_id != volunteer.pk:
         raise _invalid(_("This day is requested by another volunteer: decline it first."))
     if vacation.status not in (Status.OPEN, Status.REQUESTED):

@@ -184,16 +184,13 @@ def vacation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff confirm a volunteer's request: the day is booked for that volunteer."""
     vacation = vacation_for(request, pk)
     require(request.user, "vacations.book_day", vacation)
-    if vacation.status != Status.REQUESTED:
-        messages.error(request, gettext("This day has no request to confirm."))
-    else:
-        act(
-            request,
-            lambda: services.vacation_book(
-                vacation=vacation, volunteer=vacation.volunteer, by=request.user
-            ),
-            done=gettext("The day is booked: the volunteer is told."),
-        )
+    act(
+        request,
+        lambda: services.vacation_book(
+            vacation=vacation, volunteer=vacation.volunteer, by=request.user, confirming=True
+        ),
+        done=gettext("The day is booked: the volunteer is told."),
+    )
     return redirect(next_url(request, _day_url(vacation)))
 
 
