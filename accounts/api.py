@@ -168,6 +168,6 @@ class ApiTokenViewSet(
     def destroy(self, request, *args, **kwargs):
         try:
             services.api_token_revoke(user=request.user, pk=int(kwargs["pk"]))
-        except (ValueError, ApiToken.DoesNotExist):
+        except ApiToken.DoesNotExist:
             raise Http404 from None
         return Response(status=status.HTTP_204_NO_CONTENT)

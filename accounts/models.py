@@ -68,9 +68,10 @@ class User(AbstractUser):
         # `set_password()` leaves the raw password in `_password` until the next save, whatever
         # called it (allauth's change, set and reset, the admin's form, `changepassword`);
         # a silent hash upgrade at sign-in clears it first, and so does not count.
-        password_changed = self._password is not None and not self._state.adding
+        adding = self._state.adding
+        password_changed = self._password is not None
         super().save(*args, **kwargs)
-        if self._state.adding:
+        if adding:
             return
         if password_changed:
             ApiToken.objects.revoke_all(user_id=self.pk, reason="password changed")
