@@ -27,41 +27,30 @@ Every message lands in the recipient's inbox. Email can be turned off per kind
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Notification, NotificationPreference
-
-logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5
-# A message still queued this long after it was written (or last tried) was lost on the way to
-# the worker.
-STALE_AFTER = timedelta(minutes=5)
-# Messages per broker message: one publish costs about a millisecond, a reminder run writes
-# thousands of messages.
-ENQUEUE_BATCH = 100
-
-# Kinds that are emailed whatever the recipient's preferences say: someone is waiting for an
-# answer about a patient. The continuity app writes them (an overdue task escalated to a
-# manager; a site team's question to the prescribing volunteer, who committed to answer, and
-# its reminder halfway through the committed delay).
-MANDATORY_KINDS = frozenset({"task_escalated", "contact_request", "contact_reminder"})
+from accounts.delivery import (  # noqa: F401 - deliver, email_wanted…: this module's API too
+    MANDATORY_KINDS,
+    MAX_ATTEMPTS,
+    STALE_AFTER,
+    absolute_url,
+    build_email,
+    deliver,
+    email_wanted,
+    language_of,
+    layout_context,
+)
+from accounts.models import Notification
+from accounts.tasks import enqueue_many, requeue_stale  # noqa: F401 - requeue_stale: ditto
 
 # What the preferences page calls each kind; a kind missing here shows its code, readable.
 KIND_LABELS: dict[str, str] = {
@@ -117,15 +106,6 @@ def kind_label(kind: str) -> str:
     return str(KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize())
 
 
-def language_of(user) -> str:
-    language = getattr(user, "language", "")
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
-def absolute_url(link: str) -> str:
-    return link if "://" in link else f"{settings.SITE_URL}{link}"
-
-
 def link_of(context: Mapping[str, object]) -> str:
     """The page a message is about, as given (`link`, or `url`)."""
     return str(context.get("link") or context.get("url") or "")
@@ -147,21 +127,10 @@ def render_message(kind: str, context: Mapping[str, object]) -> tuple[str, str]:
     return subject.strip(), body.strip() + "\n"
 
 
-def _layout_context(*, subject: str, body: str, link: str) -> dict[str, object]:
-    return {
-        "subject": subject,
-        "body": body,
-        "link": absolute_url(link) if link else "",
-        "language": translation.get_language(),
-        "site_url": settings.SITE_URL,
-        "preferences_url": absolute_url(reverse("notification_preferences")),
-    }
-
-
 def render_html(kind: str, context: Mapping[str, object], *, subject: str, body: str) -> str:
     """The HTML email in the active language: `notifications/<kind>.html` if there is one,
     else the shared layout around the plain text."""
-    layout = _layout_context(subject=subject, body=body, link=link_of(context))
+    layout = layout_context(subject=subject, body=body, link=link_of(context))
     if kind in _templates(".html"):
         return render_to_string(
             f"notifications/{kind}.html", {**_template_context(context), **layout}
@@ -269,133 +238,3 @@ def _insert(rows: list[Notification]) -> list[Notification]:
             if created:
                 written.append(notification)
         return written
-
-
-# --- Enqueueing -----------------------------------------------------------------------------
-
-
-def enqueue_many(pks: Iterable[int], *, queue: str | None = None) -> int:
-    """Hand messages to the broker, by batches; if it is down, the sweeper will try again.
-
-    Returns how many were handed over (the rest stay queued in the database).
-    """
-    from accounts.tasks import deliver_notification, deliver_notifications
-
-    pks = list(pks)
-    options = {"queue": queue} if queue else {}
-    handed = 0
-    try:
-        for start in range(0, len(pks), ENQUEUE_BATCH):
-            batch = pks[start : start + ENQUEUE_BATCH]
-            if len(batch) == 1:
-                deliver_notification.apply_async((batch[0],), **options)
-            else:
-                deliver_notifications.apply_async((batch,), **options)
-            handed += len(batch)
-    except Exception:  # the broker is out of our hands: never fail the user's request
-        logger.warning(
-            "%s notification(s) stay queued: broker unreachable", len(pks) - handed, exc_info=True
-        )
-    return handed
-
-
-def enqueue(pk: int) -> None:
-    enqueue_many([pk])
-
-
-# --- Delivering -----------------------------------------------------------------------------
-
-
-def email_wanted(user, kind: str) -> bool:
-    if kind in MANDATORY_KINDS:
-        return True
-    return not NotificationPreference.objects.filter(user=user, kind=kind, email=False).exists()
-
-
-def build_email(notification: Notification) -> EmailMultiAlternatives:
-    """The email of a notification, in its recipient's language: the stored text with a
-    footer, and its HTML (stored, or the shared layout around the text)."""
-    user = notification.recipient
-    with translation.override(language_of(user)):
-        footer = gettext("Your notifications and email preferences: %(url)s") % {
-            "url": absolute_url(reverse("notification_preferences"))
-        }
-        html = notification.html or render_to_string(
-            "emails/notification.html",
-            _layout_context(
-                subject=notification.subject, body=notification.body, link=notification.link
-            ),
-        )
-    email = EmailMultiAlternatives(
-        notification.subject, f"{notification.body}\n-- \nRelève · {footer}\n", None, [user.email]
-    )
-    email.attach_alternative(html, "text/html")
-    return email
-
-
-def deliver(pk: int, *, now=None) -> str:
-    """Send a message once: claim it with a conditional UPDATE, send, record.
-
-    Two workers given the same id (a re-queued or redelivered message) cannot both claim it:
-    the UPDATE touches one row for one of them only.
-
-    A worker killed while sending leaves its row `sending`. That claim is a lease: after
-    `RELEVE_NOTIFICATION_LEASE` the row may be claimed again (by the broker's redelivery of the
-    task, or by the sweeper's). What "once" means, then: a message is never lost, and it is
-    never sent twice by workers that are alive — the lease is longer than any send can last
-    (`EMAIL_TIMEOUT` bounds each SMTP step). The one window left is a worker killed after the
-    mail server accepted the message and before the row says `sent`: nobody can tell that
-    worker from one killed before sending, and we choose to send again rather than lose a
-    message (at least once, in that window only).
-    """
-    now = now or timezone.now()
-    claimable = Q(status=Notification.Status.QUEUED) | Q(
-        status=Notification.Status.SENDING,
-        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
-    )
-    claimed = (
-        Notification.objects.filter(claimable, pk=pk)
-        .update(status=Notification.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )  # fmt: skip
-    if claimed != 1:
-        return "skipped"
-    notification = Notification.objects.select_related("recipient").get(pk=pk)
-    if not email_wanted(notification.recipient, notification.kind):
-        Notification.objects.filter(pk=pk).update(
-            status=Notification.Status.SENT, channel=Notification.Channel.INAPP, sent_at=now
-        )
-        return "inbox"
-    try:
-        build_email(notification).send()
-    except OSError as exc:  # SMTP down or refused: try again later, then give up visibly
-        status = (
-            Notification.Status.FAILED
-            if notification.attempts >= MAX_ATTEMPTS
-            else Notification.Status.QUEUED
-        )
-        Notification.objects.filter(pk=pk).update(status=status, last_error=str(exc)[:2000])
-        if status == Notification.Status.QUEUED:
-            raise
-        return "failed"
-    Notification.objects.filter(pk=pk).update(status=Notification.Status.SENT, sent_at=now)
-    return "sent"
-
-
-def requeue_stale(*, now=None, limit: int = 500) -> int:
-    """Enqueue again what a worker should have sent by now: messages still queued
-    `STALE_AFTER` after they were written or last tried (a lost broker message), and messages
-    whose worker died while sending (`sending` past the lease, see `deliver`)."""
-    now = now or timezone.now()
-    lost = Q(status=Notification.Status.QUEUED, last_touched__lt=now - STALE_AFTER)
-    abandoned = Q(
-        status=Notification.Status.SENDING,
-        claimed_at__lt=now - settings.RELEVE_NOTIFICATION_LEASE,
-    )
-    ids = list(
-        Notification.objects.annotate(last_touched=Coalesce("claimed_at", "created_at"))
-        .filter(lost | abandoned)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    enqueue_many(ids)
-    return len(ids)

@@ -200,7 +200,7 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Relève <ne-pas-repondre@releve.localhost>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# A worker's claim on a message it is sending (accounts.notifications.deliver): past this, a
+# A worker's claim on a message it is sending (accounts.delivery.deliver): past this, a
 # worker that died mid-send is presumed dead and the message is sent again. It must outlast the
 # longest send (a few SMTP steps of EMAIL_TIMEOUT each), or a slow send would go out twice.
 RELEVE_NOTIFICATION_LEASE = timedelta(
