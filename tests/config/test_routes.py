@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from accounts.roles import Role
+from accounts.services import api_token_create
 from continuity import services as continuity
 from continuity.models import IncomingResult
 from sites.models import Membership
@@ -125,6 +126,17 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("notifications/preferences/", "POST"): Case("-", IN="302 200 200 200 200 200 200"),
     ("notifications/<int:pk>/lu/", "POST"): Case(
         "notification", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
+    ),
+    # --- API tokens: one's own only (another user's is 404); a POST without a name is refused
+    ("compte/jetons-api/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("compte/jetons-api/", "POST"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("compte/jetons-api/<int:pk>/revoquer/", "POST"): Case(
+        "api_token", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
+    ),
+    ("api/v1/auth/tokens/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/auth/tokens/", "POST"): Case("-", IN="401 400 400 400 400 400 400"),
+    ("api/v1/auth/tokens/<pk>/", "DELETE"): Case(
+        "api_token", IN="401 204 204 204 204 204 204", OUT="401 404 404 404 404 404 404"
     ),
     ("notifications/<int:pk>/ouvrir/", "GET"): Case(
         "notification", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
@@ -600,8 +612,20 @@ class World:
             if user is not None
         }
         self.stranger_notification = self.notifications[away_volunteer.user.pk]
+        # API tokens: each role's own; the stranger's is out of everyone's reach.
+        self.api_tokens = {
+            user.pk: api_token_create(user=user, name="route test")[0]
+            for user in [*self.users.values(), away_volunteer.user]
+            if user is not None
+        }
+        self.stranger_api_token = self.api_tokens[away_volunteer.user.pk]
 
     def object(self, kind: str, scope: str, role: str):
+        if kind == "api_token":
+            user = self.users[role]
+            if scope == "out" or user is None:
+                return self.stranger_api_token
+            return self.api_tokens[user.pk]
         if kind == "notification":
             user = self.users[role]
             if scope == "out" or user is None:
