@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from sites import services
 from sites.models import (
     Department,
     EquipmentItem,
@@ -24,6 +25,22 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+
+
+class EndsMembershipsMixin:
+    """Memberships removed from an inline go through `membership_end` (a site's calendar
+    secret is rotated when someone leaves its team)."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            services.membership_end(membership=membership, by=request.user)
+        for membership in instances:
+            membership.save()
+        formset.save_m2m()
+        return None
 
 
 @admin.register(Region)
@@ -47,7 +64,7 @@ class ManagingStructureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(EndsMembershipsMixin, admin.ModelAdmin):
     list_display = ["name", "epci_siren", "department", "is_priority", "managing_structure"]
     list_filter = ["is_priority", "department__region"]
     list_select_related = ["department", "managing_structure"]
@@ -57,7 +74,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(HostSite)
-class HostSiteAdmin(SimpleHistoryAdmin):
+class HostSiteAdmin(EndsMembershipsMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "territory", "status", "sheet_status", "readiness"]
     list_filter = ["status", "kind", "territory__department__region"]
     list_select_related = ["territory", "info_sheet"]
@@ -126,3 +143,10 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "region", "territory", "site"]
     search_fields = ["user__email"]
     autocomplete_fields = ["user", "region", "territory", "site"]
+
+    def delete_model(self, request, obj):
+        services.membership_end(membership=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset.select_related("site"):
+            services.membership_end(membership=membership, by=request.user)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import django_filters
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -195,7 +196,7 @@ class HostSiteViewSet(
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_permissions(self):
-        if self.request.method in SAFE_METHODS:
+        if self.request.method in SAFE_METHODS and self.action != "calendar":
             return [AllowAny()]
         return [IsAuthenticated()]
 
@@ -328,6 +329,33 @@ class HostSiteViewSet(
         response = HttpResponse(render_sheet_pdf(sheet.site), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="fiche-{slugify(sheet.site.name)}.pdf"'
         return response
+
+    # --- The site's private calendar feed (its team only) ----------------------------------
+
+    def _team_site(self) -> HostSite:
+        site = access.get_site_for(self.request.user, self.kwargs["pk"], write=True)
+        if not allowed(self.request.user, "sites.work_at_site", site):
+            raise PermissionDenied(_("Only the site's team has its calendar address."))
+        return site
+
+    def _calendar_url(self, site: HostSite) -> str:
+        return self.request.build_absolute_uri(
+            reverse("site_calendar", kwargs={"token": site.calendar_token})
+        )
+
+    @extend_schema(responses=inline_serializer("SiteCalendarUrl", {"url": serializers.URLField()}))
+    @action(detail=True, methods=["get"], url_path="calendar")
+    def calendar(self, request, pk=None):
+        return Response({"url": self._calendar_url(self._team_site())})
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("SiteRotatedUrl", {"url": serializers.URLField()}),
+    )
+    @action(detail=True, methods=["post"], url_path="calendar/rotate")
+    def calendar_rotate(self, request, pk=None):
+        site = services.site_calendar_rotate(site=self._team_site(), by=request.user)
+        return Response({"url": self._calendar_url(site)})
 
 
 class RoleSerializer(serializers.ModelSerializer):

@@ -18,10 +18,12 @@ from sites.models import (
     HostSite,
     InfoSheet,
     KeyContact,
+    Membership,
     ReadinessItem,
     SheetEquipment,
     SheetReadiness,
 )
+from sites.models.places import new_calendar_token
 
 SITE_FIELDS = frozenset(
     {
@@ -265,3 +267,25 @@ def sheet_return_to_draft(*, sheet: InfoSheet, by) -> InfoSheet:
     sheet.status = InfoSheet.Status.DRAFT
     save_tracked(sheet, by=by, validate=True)
     return sheet
+
+
+# --- The site's calendar feed and its team ---------------------------------------------------
+
+
+def site_calendar_rotate(*, site: HostSite, by) -> HostSite:
+    """A new secret for the site's calendar feed: the old address stops working at once. The
+    history records who did it and when (the secret itself is not kept there)."""
+    site.calendar_token = new_calendar_token()
+    site._history_user = by
+    site.save(update_fields=["calendar_token"])
+    return site
+
+
+@transaction.atomic
+def membership_end(*, membership: Membership, by) -> None:
+    """Someone leaves a place. Leaving a site's team also rotates the site's calendar secret:
+    the feed lists every day at the site, and whoever left must keep no way in."""
+    site = membership.site
+    membership.delete()
+    if site is not None:
+        site_calendar_rotate(site=site, by=by)

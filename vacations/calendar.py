@@ -13,8 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
-from sites.models import KeyContact
-from vacations.models import PARIS, Period, SiteCalendar, Vacation, VacationRelease
+from sites.models import HostSite, KeyContact
+from vacations.models import PARIS, Period, Vacation, VacationRelease
 from volunteers.models import Volunteer
 
 # Calendar clients only remove an event they saw cancelled: keep cancelled ones this long.
@@ -102,17 +102,17 @@ def volunteer_feed(request, token: str):
 @never_cache
 @require_GET
 def site_feed(request, token: str):
-    calendar = SiteCalendar.objects.select_related("site").filter(token=token).first()
-    if calendar is None:
+    site = HostSite.objects.filter(calendar_token=token).first()
+    if site is None:
         raise Http404
     since = timezone.now() - KEEP_CANCELLED
     vacations = (
         _vacations()
-        .filter(site=calendar.site)
+        .filter(site=site)
         .filter(
             Q(status__in=list(STATUS))
             | Q(status=Vacation.Status.CANCELLED, cancelled_at__gte=since)
         )
     )
     events = [_event(v, status=STATUS.get(v.status, "CANCELLED"), for_site=True) for v in vacations]
-    return _calendar(f"Relève — {calendar.site}", events)
+    return _calendar(f"Relève — {site}", events)

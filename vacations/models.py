@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from sites.models import HostSite
-from volunteers.models import Period, Volunteer, new_calendar_token
+from volunteers.models import Period, Volunteer
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = time(12, 0)
@@ -189,16 +189,6 @@ class VacationRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vacation} — {self.kind}"
-
-
-class SiteCalendar(models.Model):
-    """The secret of a site's calendar feed (every day at the site, for its team)."""
-
-    site = models.OneToOneField(HostSite, on_delete=models.CASCADE, related_name="calendar")
-    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
-
-    def __str__(self) -> str:
-        return f"{self.site} calendar"
 
 
 class DayPreparation(models.Model):

@@ -6,6 +6,8 @@ queryset that serves a person goes through `visible_to(user)`.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -188,6 +190,10 @@ class HostSiteQuerySet(models.QuerySet):
         )
 
 
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class HostSite(models.Model):
     """A place that hosts volunteers (MSP, health centre, secondary practice…)."""
 
@@ -251,9 +257,14 @@ class HostSite(models.Model):
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The secret of the site's private calendar feed (every day at the site, for its team):
+    # rotated on demand and whenever someone leaves the team (`sites.services`).
+    calendar_token = models.CharField(
+        max_length=64, unique=True, default=new_calendar_token, editable=False
+    )
 
     objects = HostSiteQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["calendar_token"])
 
     class Meta:
         verbose_name = _("host site")

@@ -9,7 +9,7 @@ from icalendar import Calendar
 from sites.models import KeyContact
 from tests.factories import VolunteerFactory, make_public_site, open_day
 from vacations import services
-from vacations.models import PARIS, SiteCalendar
+from vacations.models import PARIS
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=PARIS)
 
@@ -118,9 +118,9 @@ def test_a_rotated_token_makes_the_old_url_answer_404(api, client, volunteer):
 def test_a_site_feed_lists_its_days_with_the_volunteer(client, volunteer, site):
     booked = open_day(site, date(2027, 3, 9), status="booked", volunteer=volunteer)
     open_day(site, date(2027, 3, 10))  # open, nobody expected yet
-    calendar = SiteCalendar.objects.create(site=site)
-
-    found = events(Calendar.from_ical(client.get(f"/calendar/site/{calendar.token}.ics").content))
+    found = events(
+        Calendar.from_ical(client.get(f"/calendar/site/{site.calendar_token}.ics").content)
+    )
 
     assert list(found) == [f"vacation-{booked.pk}@releve"]
     assert volunteer.full_name in str(found[f"vacation-{booked.pk}@releve"]["summary"])

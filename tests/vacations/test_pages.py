@@ -163,12 +163,12 @@ class TestSitePlanning:
     ):
         bulk_days(site, size, volunteers=VolunteerFactory.create_batch(2), status="requested")
         client.force_login(secretary)
-        client.get(planning_url(site, "2027-03"))  # the first visit creates the site's feed
+        client.get(planning_url(site, "2027-03"))
 
-        # session, user, site (get_site_for), may open days, works at the site (the rules),
-        # requests (count, page), the month's days, the site's feed, memberships (shell),
+        # session, user, site (get_site_for, with its feed's secret), may open days, works at
+        # the site (the rules), requests (count, page), the month's days, memberships (shell),
         # unread messages (the bell)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             response = client.get(planning_url(site, "2027-03"))
 
         assert response.status_code == 200

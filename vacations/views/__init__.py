@@ -13,6 +13,7 @@ from django.urls import path
 
 from vacations.views.coverage import coverage
 from vacations.views.staff import (
+    site_calendar_rotate,
     site_planning,
     vacation_book_page,
     vacation_cancel_page,
@@ -34,6 +35,11 @@ urlpatterns = [
     # The site's public page: the sheet (`sites.views.catalogue.detail_context`) and its days.
     path("lieux/<int:pk>/", public_site, name="public_site"),
     path("sites/<int:site_pk>/planning/", site_planning, name="site_planning"),
+    path(
+        "sites/<int:site_pk>/planning/calendrier/nouveau-lien/",
+        site_calendar_rotate,
+        name="site_calendar_rotate",
+    ),
     path("jours/<int:pk>/", vacation_detail, name="vacation_detail"),
     path("jours/<int:pk>/reserver/", vacation_book_page, name="vacation_book_page"),
     path("jours/<int:pk>/confirmer/", vacation_confirm, name="vacation_confirm"),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.errors import DomainError
 from accounts.models import User
 from accounts.permissions import allowed, require
+from sites import services as sites_services
 from sites.access import get_site_for
 from vacations import selectors, services
 from vacations.calls import asked_for
@@ -27,7 +28,7 @@ from vacations.forms import (
     OpenDaysForm,
     PreparationForm,
 )
-from vacations.models import DayPreparation, SiteCalendar, Vacation, usual_arrival
+from vacations.models import DayPreparation, Vacation, usual_arrival
 from vacations.statements import parse_month
 from vacations.views.common import (
     CANCELLABLE,
@@ -104,11 +105,23 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
     }
     if context["staff"]:
         # The site's private feed: every day at the site, for the team's shared calendar.
-        feed, _created = SiteCalendar.objects.get_or_create(site=site)
         context["calendar_url"] = request.build_absolute_uri(
-            reverse("site_calendar", kwargs={"token": feed.token})
+            reverse("site_calendar", kwargs={"token": site.calendar_token})
         )
     return render(request, "vacations/site_planning.html", context)
+
+
+@login_required
+@require_POST
+def site_calendar_rotate(request: HttpRequest, site_pk: int) -> HttpResponse:
+    """A new secret for the site's calendar feed (the team's staff only)."""
+    site = get_site_for(request.user, site_pk, write=True)
+    require(request.user, "sites.work_at_site", site)
+    sites_services.site_calendar_rotate(site=site, by=request.user)
+    messages.success(
+        request, gettext("The site's calendar address is new: the old one no longer works.")
+    )
+    return redirect(reverse("site_planning", args=[site.pk]) + "#site-calendar")
 
 
 # --- A day ----------------------------------------------------------------------------------
