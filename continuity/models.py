@@ -267,7 +267,10 @@ class IncomingResult(models.Model):
 
     @classmethod
     def visible_to_q(cls, user) -> Q:
-        return Q(site__in=_sites_of(user)) | Q(caller=user)
+        """The messages filed at the sites in the user's scope. Every message is filed at its
+        sender's site (ingestion refuses a sender with none), so having sent one opens nothing
+        by itself: a secretary who left the site no longer reads what she sent from it."""
+        return Q(site__in=_sites_of(user))
 
 
 class FollowUpTaskQuerySet(models.QuerySet):

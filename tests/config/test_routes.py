@@ -55,7 +55,6 @@ from tests.factories import (
     make_sheet,
     open_day,
 )
-from vacations.models import SiteCalendar
 
 ROLES = (
     "anonymous",
@@ -148,6 +147,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("sites/<int:site_pk>/planning/", "POST"): Case(
         "site", IN="302 404 200 403 403 403 200", OUT="302 404 404 404 404 404 200"
+    ),
+    ("sites/<int:site_pk>/planning/calendrier/nouveau-lien/", "POST"): Case(
+        "site", IN="302 404 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
     ),
     ("jours/<int:pk>/", "GET"): Case(
         "day_booked", IN="302 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
@@ -328,6 +330,15 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("api/v1/volunteers/", "POST"): Case("-", IN="401 400 400 400 400 400 400"),
     ("api/v1/volunteers/me/availability/", "GET"): Case("-", IN="401 200 404 404 404 404 404"),
     ("api/v1/volunteers/me/availability/", "POST"): Case("-", IN="401 400 404 404 404 404 404"),
+    ("api/v1/sites/<pk>/calendar/", "GET"): Case(
+        "site", IN="401 404 200 200 403 403 200", OUT="401 404 404 404 404 404 200"
+    ),
+    ("api/v1/sites/<pk>/calendar/rotate/", "POST"): Case(
+        "site",
+        IN="401 404 200 200 403 403 200",
+        OUT="401 404 404 404 404 404 200",
+        api=("site_calendar_rotate", "POST"),
+    ),
     ("api/v1/volunteers/me/calendar/", "GET"): Case("-", IN="401 200 404 404 404 404 404"),
     ("api/v1/volunteers/me/calendar/rotate/", "POST"): Case(
         "-", IN="401 200 404 404 404 404 404", api=("volunteer_calendar_rotate", "POST")
@@ -571,7 +582,7 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         "volunteer": volunteer,
         "territory": territory,
         "region": territory.department.region,
-        "site_feed": SiteCalendar.objects.get_or_create(site=site)[0],
+        "site_feed": site,
         "volunteer_feed": volunteer,
     }
     return place

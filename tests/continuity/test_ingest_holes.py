@@ -359,3 +359,19 @@ def test_a_fhir_report_within_the_parsing_limits_parses_quickly():
     assert not isinstance(outcome, InvalidMessage), outcome
     assert len(outcome.summary.splitlines()) > 10
     assert spent < CPU_BUDGET, f"{spent:.3f} s of CPU"
+
+
+def test_a_sender_who_left_the_site_no_longer_reads_the_messages_sent_from_it(api, world):
+    """Having sent a message opens nothing by itself: what it says is the site's."""
+    sender = world["laguiole_lab"]
+    api.force_authenticate(sender)
+    response = post(api, "hl7", real_result())
+    assert response.status_code == 201
+    incoming = response.json()["incoming"]
+    assert api.get(f"/api/v1/results/{incoming}/").status_code == 200
+
+    sender.memberships.all().delete()  # she left Laguiole's team
+    sender = type(sender).objects.get(pk=sender.pk)
+    api.force_authenticate(sender)
+    assert api.get(f"/api/v1/results/{incoming}/").status_code == 404
+    assert api.get("/api/v1/results/").json()["count"] == 0
