@@ -9,4 +9,9 @@ class SitesConfig(AppConfig):
     verbose_name = _("Places and host sites")
 
     def ready(self) -> None:
-        from sites import rules  # noqa: F401 - registers the app's permissions
+        from sites import (
+            rules,  # noqa: F401 - registers the app's permissions
+            signals,
+        )
+
+        signals.connect()

@@ -276,8 +276,7 @@ def site_calendar_rotate(*, site: HostSite, by) -> HostSite:
     """A new secret for the site's calendar feed: the old address stops working at once. The
     history records who did it and when (the secret itself is not kept there)."""
     site.calendar_token = new_calendar_token()
-    site._history_user = by
-    site.save(update_fields=["calendar_token"])
+    save_tracked(site, by=by, fields=["calendar_token"])
     return site
 
 

@@ -1,9 +1,9 @@
 """Revoke a user's API tokens when its roles change.
 
-Roles are `sites.Membership` rows, written by the admin (inline and page), the demo seed and the
-volunteer profile service; a model signal catches them all, cascades included. The sender is
-named lazily, so that accounts (the lowest app) does not import sites. A password change and a
-deactivation are handled by `User.save`.
+Roles are `Membership` rows, written by the admin (inline and page), the demo seed and the
+volunteer profile service; a signal on our own model catches them all, cascades included, and
+calls down into accounts (DESIGN.md: sites imports accounts, never the reverse). A password
+change and a deactivation are handled by `User.save`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save
 
 from accounts.models import ApiToken
 from accounts.roles import Role
+from sites.models import Membership
 
 
 def revoke_tokens_on_membership_saved(sender, instance, created, raw=False, **kwargs):
@@ -29,11 +30,11 @@ def revoke_tokens_on_membership_deleted(sender, instance, **kwargs):
 def connect() -> None:
     post_save.connect(
         revoke_tokens_on_membership_saved,
-        sender="sites.Membership",
-        dispatch_uid="accounts.revoke_tokens_on_membership_saved",
+        sender=Membership,
+        dispatch_uid="sites.revoke_tokens_on_membership_saved",
     )
     post_delete.connect(
         revoke_tokens_on_membership_deleted,
-        sender="sites.Membership",
-        dispatch_uid="accounts.revoke_tokens_on_membership_deleted",
+        sender=Membership,
+        dispatch_uid="sites.revoke_tokens_on_membership_deleted",
     )
