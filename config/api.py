@@ -10,29 +10,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser as BaseFormParser
-from rest_framework.parsers import JSONParser as BaseJSONParser
-from rest_framework.parsers import MultiPartParser as BaseMultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import DomainError
-from config.nul import RejectNulParserMixin
-
 
 # The API's parsers refuse a NUL anywhere in a body (config/nul.py).
-class JSONParser(RejectNulParserMixin, BaseJSONParser):
-    pass
-
-
-class FormParser(RejectNulParserMixin, BaseFormParser):
-    pass
-
-
-class MultiPartParser(RejectNulParserMixin, BaseMultiPartParser):
-    pass
 
 
 class Pagination(PageNumberPagination):

@@ -21,6 +21,9 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser as BaseFormParser
+from rest_framework.parsers import JSONParser as BaseJSONParser
+from rest_framework.parsers import MultiPartParser as BaseMultiPartParser
 
 NUL = "\x00"
 RAW_BODY_PATHS = ("/api/v1/results/hl7/", "/api/v1/results/fhir/")
@@ -91,3 +94,19 @@ class RejectNulParserMixin:
         if fields:
             raise ValidationError({field: [message()] for field in fields})
         return parsed
+
+
+# The API's parsers (settings' DEFAULT_PARSER_CLASSES). They live here, not in config.api:
+# that module imports rest_framework.views, whose APIView reads DEFAULT_PARSER_CLASSES at import.
+
+
+class JSONParser(RejectNulParserMixin, BaseJSONParser):
+    pass
+
+
+class FormParser(RejectNulParserMixin, BaseFormParser):
+    pass
+
+
+class MultiPartParser(RejectNulParserMixin, BaseMultiPartParser):
+    pass
