@@ -17,6 +17,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.roles import Role
+from accounts.services import api_token_create
 from config.urls import router
 from continuity.models import ContactRequest, FollowUpTask, Handover, IncomingResult
 from sites.models import Region, Territory
@@ -154,6 +155,13 @@ def handovers(n: int):
     return nurse
 
 
+def api_tokens(n: int):
+    user = UserFactory()
+    for i in range(n):
+        api_token_create(user=user, name=f"Script {i}")
+    return user
+
+
 WORLDS: dict[str, Callable[[int], object]] = {
     "region": regions,
     "territory": territories,
@@ -166,6 +174,7 @@ WORLDS: dict[str, Callable[[int], object]] = {
     "task": tasks,
     "contact-request": contact_requests,
     "handover": handovers,
+    "api-tokens": api_tokens,
 }
 
 LISTS = [
