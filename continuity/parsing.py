@@ -45,7 +45,7 @@ MAX_ESCAPES = 20_000  # escape characters in the whole message
 MAX_JSON_NODES = 5000  # objects, arrays and values of a FHIR resource (~150 observations)
 # A batch (several HL7 messages, or a FHIR Bundle) is bounded as a whole by MAX_BYTES and by its
 # number of messages; each message keeps the bounds above.
-MAX_BATCH_MESSAGES = 1000
+MAX_BATCH_MESSAGES = 100  # each message costs ~50-150 ms of matching, tasks and notices
 
 HL7_CONTENT_TYPES = ("application/hl7-v2", "text/plain")
 FHIR_CONTENT_TYPES = ("application/fhir+json", "application/json")
@@ -551,7 +551,8 @@ def _hl7_status(obr_codes: list[str], obx_codes: list[str]) -> str:
 # --- Batches ---------------------------------------------------------------------------------
 
 # HL7 batch protocol envelope: file header/trailer, batch header/trailer.
-_HL7_ENVELOPE = frozenset({b"FHS", b"BHS", b"BTS", b"FTS"})
+# A segment that starts a message or belongs to the envelope, at a line's start.
+_HL7_BOUNDARY = re.compile(rb"(?<![^\r\n])(MSH|FHS|BHS|BTS|FTS)(?![A-Za-z0-9])")
 FHIR_BATCH_TYPES = frozenset({"batch", "collection"})
 
 
@@ -581,7 +582,8 @@ def split_hl7(body: bytes, content_type: str | None) -> list[BatchPart] | None:
     with one message inside is a batch of one). The envelope segments are dropped; each message
     runs from its MSH to the next MSH or envelope segment, as bytes exactly as sent. Lines found
     outside any message become a part of their own, which the parser then refuses. Raises
-    `InvalidMessage` for the batch as a whole: no message at all, or too many.
+    `InvalidMessage` for the batch as a whole: no message at all, or too many. Segment starts
+    are found by regular expression, at C speed: a million blank lines cost no Python loop.
     """
     try:
         _check_envelope(body, content_type, HL7_CONTENT_TYPES)
@@ -590,39 +592,27 @@ def split_hl7(body: bytes, content_type: str | None) -> list[BatchPart] | None:
     raw = body.lstrip()
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM) :].lstrip()
-    lines = raw.splitlines(keepends=True)  # \r, \n and \r\n, at C speed
-    kinds = [_hl7_line_kind(line) for line in lines]
-    messages = kinds.count("MSH")
-    if "envelope" not in kinds and messages < 2:
+    heads = _HL7_BOUNDARY.findall(raw)
+    messages = heads.count(b"MSH")
+    if messages == len(heads) and messages < 2:
         return None
-    if messages > MAX_BATCH_MESSAGES:
-        raise _too_many_messages(messages)
-    chunks: list[list[bytes]] = []
-    current: list[bytes] | None = None
-    for line, kind in zip(lines, kinds, strict=True):
-        if kind == "envelope":
-            current = None
-        elif kind == "MSH" or (current is None and kind == "segment"):
-            current = [line]
-            chunks.append(current)
-        elif current is not None:  # a segment of the message, or a blank line inside it
-            current.append(line)
-    if not chunks:
+    if messages > MAX_BATCH_MESSAGES or len(heads) > MAX_BATCH_MESSAGES * 2 + 4:
+        raise _too_many_messages(max(messages, len(heads)))
+    starts = [match.start() for match in _HL7_BOUNDARY.finditer(raw)] + [len(raw)]
+    chunks = [raw[: starts[0]]]  # lines before the first MSH or envelope segment, if any
+    for start, end in itertools.pairwise(starts):
+        piece = raw[start:end]
+        if piece.startswith(b"MSH"):
+            chunks.append(piece)
+        else:  # an envelope segment: dropped, and what follows it up to the next boundary
+            line_end = re.search(rb"[\r\n]|$", piece).end()
+            chunks.append(piece[line_end:].lstrip(b"\r\n"))
+    parts = [BatchPart(chunk) for chunk in chunks if chunk.strip()]
+    if not parts:
         raise _empty_batch()
-    if len(chunks) > MAX_BATCH_MESSAGES:
-        raise _too_many_messages(len(chunks))
-    return [BatchPart(b"".join(chunk)) for chunk in chunks]
-
-
-def _hl7_line_kind(line: bytes) -> str:
-    if not line.strip():
-        return "blank"
-    head, separator = line[:3], line[3:4]
-    if separator.isalnum():
-        return "segment"
-    if head == b"MSH":
-        return "MSH"
-    return "envelope" if head in _HL7_ENVELOPE else "segment"
+    if len(parts) > MAX_BATCH_MESSAGES:
+        raise _too_many_messages(len(parts))
+    return parts
 
 
 def split_fhir(body: bytes, content_type: str | None) -> list[BatchPart] | None:

@@ -5,6 +5,7 @@ each message is then stored and handled on its own, exactly as if it had been se
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,14 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
-from continuity.parsing import MAX_BATCH_MESSAGES
+from continuity.parsing import (
+    MAX_BATCH_MESSAGES,
+    MAX_BYTES,
+    MAX_SEGMENTS,
+    InvalidMessage,
+    split_fhir,
+    split_hl7,
+)
 from tests.conftest import member
 from tests.continuity.conftest import record_exam, sample
 from tests.factories import HostSiteFactory, TerritoryFactory, VolunteerFactory, open_day
@@ -206,6 +214,44 @@ def test_a_batch_of_too_many_messages_is_refused_whole_and_kept(api, sender, exa
     exam.refresh_from_db()
     assert exam.status == "awaiting"
     assert not FollowUpTask.objects.exists()
+
+
+def test_each_message_of_a_batch_keeps_its_own_parsing_limits(api, sender, nurse, exam):
+    heavy = oru(control="B-9", order="CMD-2026-000142") + b"NTE|1\r" * MAX_SEGMENTS
+    api.force_authenticate(sender)
+
+    response = post(api, "hl7", BHS + MATCHED + heavy + BTS)
+
+    assert response.status_code == 200, response.json()
+    matched, refused = response.json()["results"]
+    assert matched["status"] == "matched"
+    assert refused["status"] == "invalid"
+    assert str(MAX_SEGMENTS) in refused["detail"]
+
+
+@pytest.mark.parametrize(
+    ("split", "body", "content_type"),
+    [
+        (split_hl7, BHS + b"\r" * (MAX_BYTES - 100), HL7),
+        (split_hl7, b"BHS|\r" * (MAX_BYTES // 5), HL7),
+        (split_hl7, b"MSH|^~\\&|\r" * (MAX_BYTES // 10), HL7),
+        (split_hl7, BHS + b"PID|1\r" * ((MAX_BYTES - 100) // 6), HL7),
+        (
+            split_fhir,
+            b'{"resourceType":"Bundle","type":"batch","entry":[' + b"{}," * 300_000 + b"{}]}",
+            FHIR,
+        ),
+    ],
+    ids=["blank-lines", "envelopes", "headers", "stray-segments", "entries"],
+)
+def test_splitting_a_hostile_batch_is_quick(split, body, content_type):
+    assert len(body) <= MAX_BYTES
+    started = time.process_time()
+    try:
+        split(body, content_type)
+    except InvalidMessage:
+        pass
+    assert time.process_time() - started < 0.5  # a loaded two-core machine; ~50 ms here
 
 
 # --- FHIR Bundles ------------------------------------------------------------------------------
