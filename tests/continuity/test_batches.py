@@ -324,9 +324,10 @@ def test_a_bundle_entry_that_is_not_a_report_is_invalid_on_its_own(api, sender, 
         {"resourceType": "Bundle", "type": "collection", "entry": []},
         {"resourceType": "Bundle", "type": "batch"},
         {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {}}]},
+        {"resourceType": "Bundle", "type": "batch", "entry": {"resource": {}}},
         {"resourceType": "Bundle", "type": "batch", "entry": [{}] * (MAX_BATCH_MESSAGES + 1)},
     ],
-    ids=["no-entry", "entry-absent", "transaction", "too-many"],
+    ids=["no-entry", "entry-absent", "transaction", "entry-not-a-list", "too-many"],
 )
 def test_a_bundle_refused_as_a_whole_is_invalid_and_kept(api, sender, body):
     raw = json.dumps(body).encode()
