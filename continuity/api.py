@@ -31,6 +31,7 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from continuity.parsing import MAX_BATCH_MESSAGES
 from sites.models import HostSite
 from vacations import api as vacations_api
 from vacations.models import Vacation
@@ -214,7 +215,7 @@ class IncomingSerializer(serializers.ModelSerializer):
         fields = [
             "id", "format", "content_type", "size", "received_at", "caller", "site", "outcome",
             "reason", "error", "order_number", "patient_ref", "abnormal", "summary",
-            "report_status", "exam", "replay_of", "resolved_at",
+            "report_status", "exam", "replay_of", "batch", "resolved_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -224,10 +225,26 @@ class IngestionResultSerializer(serializers.Serializer):
     incoming = serializers.IntegerField()
     exam = serializers.IntegerField(required=False)
     detail = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    results = IngestionResultSerializer(many=True)
+
+
+def _answer(incoming: IncomingResult) -> tuple[dict, int]:
+    """What one message became, and the status it is answered with when sent alone."""
+    outcome = incoming.outcome
+    if outcome == IncomingResult.Outcome.MATCHED:
+        return {"status": "matched", "exam": incoming.exam_id, "incoming": incoming.pk}, 201
+    if outcome == IncomingResult.Outcome.QUARANTINED:
+        return {"status": "quarantined", "incoming": incoming.pk, "reason": incoming.reason}, 202
+    return {"status": "invalid", "incoming": incoming.pk, "detail": incoming.error}, 422
 
 
 class ResultIngestionView(APIView):
-    """One result message in, stored raw before anything else; never a 500 on its content."""
+    """One result message, or a batch of them, in; stored raw before anything else; never a 500
+    on its content."""
 
     permission_classes = [IsAuthenticated]
     fmt = ""
@@ -236,7 +253,15 @@ class ResultIngestionView(APIView):
 
     @extend_schema(
         request={"text/plain": OpenApiTypes.STR},
+        description=(
+            "One message: 201 matched, 202 quarantined, 422 invalid. A batch (several HL7 "
+            "messages, optionally wrapped in FHS/BHS ... BTS/FTS, or a FHIR Bundle of type "
+            "batch or collection): 200 with one result per message, in the body's order, each "
+            "message stored and handled on its own; a batch with no message or more than "
+            f"{MAX_BATCH_MESSAGES} is refused whole (422)."
+        ),
         responses={
+            200: BatchResultSerializer,
             201: IngestionResultSerializer,
             202: IngestionResultSerializer,
             422: IngestionResultSerializer,
@@ -248,26 +273,16 @@ class ResultIngestionView(APIView):
         if not allowed(user, "continuity.send_results") or ingest.home_site(user) is None:
             raise PermissionDenied(_("Only a host site's account may send results."))
         body = request._request.read(ingest.STORED_BYTES + 1)
-        incoming = ingest.ingest(
+        incoming, messages = ingest.receive(
             fmt=self.fmt,
             body=body,
             content_type=request.META.get("CONTENT_TYPE", ""),
             caller=user,
         )
-        outcome = incoming.outcome
-        if outcome == IncomingResult.Outcome.MATCHED:
-            return Response(
-                {"status": "matched", "exam": incoming.exam_id, "incoming": incoming.pk},
-                status=201,
-            )
-        if outcome == IncomingResult.Outcome.QUARANTINED:
-            return Response(
-                {"status": "quarantined", "incoming": incoming.pk, "reason": incoming.reason},
-                status=202,
-            )
-        return Response(
-            {"status": "invalid", "incoming": incoming.pk, "detail": incoming.error}, status=422
-        )
+        if messages is None:
+            data, status = _answer(incoming)
+            return Response(data, status=status)
+        return Response({"results": [_answer(message)[0] for message in messages]}, status=200)
 
 
 class Hl7ResultView(ResultIngestionView):

@@ -9,6 +9,11 @@ A sender only ever reaches its own sites: an exam is looked for among the sites 
 order number found elsewhere is answered like an unknown one (nothing tells it exists), and a
 replay is only looked for among the messages of the site the message is routed to, about the
 same order numbers — ids chosen by one sender never reach another site's messages.
+
+A batch (several HL7 messages, or a FHIR Bundle) is stored whole first, as one row whose outcome
+becomes `batch`; then each of its messages is stored as its own row (its own bytes, `batch`
+pointing to the whole) and handled exactly like a message sent alone. A batch refused as a whole
+(no message, too many) is that first row, `invalid`.
 """
 
 from __future__ import annotations
@@ -26,7 +31,14 @@ from accounts.errors import DomainError
 from continuity import services
 from continuity.deadlines import add_working_days
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
-from continuity.parsing import InvalidMessage, ParsedResult, parse_fhir, parse_hl7
+from continuity.parsing import (
+    InvalidMessage,
+    ParsedResult,
+    parse_fhir,
+    parse_hl7,
+    split_fhir,
+    split_hl7,
+)
 from sites.models import HostSite
 
 logger = logging.getLogger(__name__)
@@ -34,6 +46,7 @@ logger = logging.getLogger(__name__)
 Outcome = IncomingResult.Outcome
 Reason = IncomingResult.Reason
 PARSERS = {IncomingResult.Format.HL7V2: parse_hl7, IncomingResult.Format.FHIR: parse_fhir}
+SPLITTERS = {IncomingResult.Format.HL7V2: split_hl7, IncomingResult.Format.FHIR: split_fhir}
 # What we keep of a body far over the limit (it is refused anyway, but kept to be looked at).
 STORED_BYTES = 4 * 1_048_576
 
@@ -51,10 +64,13 @@ def _text(value: str) -> str:
     return (value or "").replace("\x00", "")
 
 
-def store(*, fmt: str, body: bytes, content_type: str, caller, now=None) -> IncomingResult:
+def store(
+    *, fmt: str, body: bytes, content_type: str, caller, now=None, batch=None
+) -> IncomingResult:
     """Commit the raw message on its own, before anything can go wrong."""
     with transaction.atomic():
         return IncomingResult.objects.create(
+            batch=batch,
             format=fmt,
             content_type=_text(content_type)[:200],
             raw=bytes(body[:STORED_BYTES]),
@@ -70,6 +86,54 @@ def ingest(*, fmt: str, body: bytes, content_type: str, caller, now=None) -> Inc
     """Store, parse and route one message; the returned row's `outcome` says what happened."""
     now = now or timezone.now()
     incoming = store(fmt=fmt, body=body, content_type=content_type, caller=caller, now=now)
+    return _handle(incoming, body=body, content_type=content_type, caller=caller, now=now)
+
+
+def receive(
+    *, fmt: str, body: bytes, content_type: str, caller, now=None
+) -> tuple[IncomingResult, list[IncomingResult] | None]:
+    """Store a body, then handle it as one message or as a batch of messages.
+
+    Returns the row of the body as received and, for a batch, the rows of its messages in the
+    body's order (None for a single message, whose row is the first one, and for a batch refused
+    as a whole, whose row is `invalid`).
+    """
+    now = now or timezone.now()
+    incoming = store(fmt=fmt, body=body, content_type=content_type, caller=caller, now=now)
+    try:
+        parts = SPLITTERS[fmt](bytes(body), content_type or "")
+    except InvalidMessage as exc:  # the batch as a whole: empty, too many messages...
+        return _mark_invalid(incoming, str(exc.detail)), None
+    except Exception:  # a splitter bug: read it as one message, the parser will say
+        logger.exception("result %s could not be split", incoming.pk)
+        parts = None
+    if parts is None:
+        handled = _handle(incoming, body=body, content_type=content_type, caller=caller, now=now)
+        return handled, None
+    incoming.outcome = Outcome.BATCH
+    incoming.save(update_fields=["outcome"])
+    messages = []
+    for part in parts:
+        message = store(
+            fmt=fmt,
+            body=part.body,
+            content_type=content_type,
+            caller=caller,
+            now=now,
+            batch=incoming,
+        )
+        if part.error is not None:
+            messages.append(_mark_invalid(message, str(part.error.detail)))
+            continue
+        messages.append(
+            _handle(message, body=part.body, content_type=content_type, caller=caller, now=now)
+        )
+    return incoming, messages
+
+
+def _handle(incoming: IncomingResult, *, body: bytes, content_type: str, caller, now):
+    """Parse and route a stored message."""
+    fmt = incoming.format
     try:
         parsed = PARSERS[fmt](bytes(body), content_type or "")
     except InvalidMessage as exc:

@@ -188,6 +188,8 @@ class IncomingResult(models.Model):
         MATCHED = "matched", _("Matched")
         QUARANTINED = "quarantined", _("Quarantined")
         INVALID = "invalid", _("Invalid")
+        # The body of a batch, kept whole; each of its messages is a row of its own.
+        BATCH = "batch", _("Batch, split into messages")
 
     class Reason(models.TextChoices):
         UNKNOWN_ORDER = "unknown_order", _("Unknown order number")
@@ -245,6 +247,14 @@ class IncomingResult(models.Model):
         blank=True,
         related_name="incoming_results",
         verbose_name=_("matched exam"),
+    )
+    batch = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("received in batch"),
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
