@@ -163,7 +163,7 @@ def test_hole2_tokens_are_stored_hashed(api, user):
     assert len(key) - len(token.prefix) >= 32
 
 
-@pytest.mark.django_db(transaction=True)  # SQLite's schema editor needs to be outside atomic
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # schema editor: no atomic
 def test_hole2_drf_authtoken_is_gone_and_its_clear_keys_are_dropped():
     from importlib import import_module
 
