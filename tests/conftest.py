@@ -25,6 +25,21 @@ def _requires_postgres() -> bool:
 def pytest_collection_modifyitems(config, items):
     from django.db import connection
 
+    # A transactional test flushes the database when it ends, reference data (regions,
+    # departments, content types) included; only `serialized_rollback` puts them back for the
+    # next one. Without it, every serialized test after it fails on duplicate content types.
+    bare = [
+        item.nodeid
+        for item in items
+        if (marker := item.get_closest_marker("django_db"))
+        and marker.kwargs.get("transaction")
+        and not marker.kwargs.get("serialized_rollback")
+    ]
+    if bare:
+        raise pytest.UsageError(
+            "transactional tests need serialized_rollback=True: " + ", ".join(bare)
+        )
+
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="PostgreSQL only: CI's PostgreSQL pass runs it")

@@ -40,7 +40,10 @@ from sites.models import HostSite, Territory
 from vacations.models import Vacation
 from volunteers.models import Volunteer
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 ROLES = {
     "anonymous": None,
