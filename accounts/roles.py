@@ -1,4 +1,4 @@
-"""The five roles of Relève and which scope each one is granted on (DESIGN.md § Who uses it)."""
+"""The six roles of Relève and which scope each one is granted on (DESIGN.md § Who uses it)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    NATIONAL_MANAGER = "national_manager", _("National manager")
     ARS_MANAGER = "ars_manager", _("ARS manager")
     TERRITORY_MANAGER = "territory_manager", _("Territory manager")
     SECRETARY = "secretary", _("Site secretary")
@@ -15,6 +16,7 @@ class Role(models.TextChoices):
 
 
 class Scope(models.TextChoices):
+    NATIONAL = "national", _("France")
     REGION = "region", _("Region")
     TERRITORY = "territory", _("Territory")
     SITE = "site", _("Host site")
@@ -22,6 +24,7 @@ class Scope(models.TextChoices):
 
 
 SCOPE_OF_ROLE: dict[str, str] = {
+    Role.NATIONAL_MANAGER: Scope.NATIONAL,
     Role.ARS_MANAGER: Scope.REGION,
     Role.TERRITORY_MANAGER: Scope.TERRITORY,
     Role.SECRETARY: Scope.SITE,
@@ -29,5 +32,9 @@ SCOPE_OF_ROLE: dict[str, str] = {
     Role.VOLUNTEER: Scope.SELF,
 }
 
+# Managers act on the places of their scope (validate, publish, verify, take escalations).
 MANAGER_ROLES = frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER})
+# Pilots read the dashboards and lists of their scope: the managers, and the national manager
+# (DGOS / national health insurance), who reads everything and acts on nothing.
+PILOT_ROLES = MANAGER_ROLES | {Role.NATIONAL_MANAGER}
 SITE_STAFF_ROLES = frozenset({Role.SECRETARY, Role.COURSE_NURSE})

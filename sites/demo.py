@@ -63,6 +63,7 @@ FIRST_SITE = SITES[0][0]
 
 # email, first name, last name, role, scope
 ACCOUNTS = (
+    ("national@demo.releve.fr", "Hélène", "Garnier", Role.NATIONAL_MANAGER, None),
     ("ars@demo.releve.fr", "Claire", "Dumas", Role.ARS_MANAGER, ("region", "24")),
     ("cpts@demo.releve.fr", "Julien", "Roux", Role.TERRITORY_MANAGER, ("territories", "24")),
     ("secretariat@demo.releve.fr", "Sophie", "Lefèvre", Role.SECRETARY, ("site", None)),

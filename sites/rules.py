@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import rules
 
-from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES, Role
+from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
 from sites.models import HostSite, Territory
 
 
@@ -55,8 +55,8 @@ def manages_site(user, site) -> bool:
 
 @rules.predicate
 def is_a_manager(user) -> bool:
-    """Territory or ARS manager somewhere (or operator): the piloting pages."""
-    return user.is_authenticated and (user.is_superuser or user.has_role(*MANAGER_ROLES))
+    """National, ARS or territory manager (or operator): the piloting pages (reading)."""
+    return user.is_authenticated and (user.is_superuser or user.has_role(*PILOT_ROLES))
 
 
 @rules.predicate

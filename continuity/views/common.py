@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
-from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES, Role
+from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
 from continuity.access import get_exam_for, get_incoming_for, get_task_for
 from continuity.models import (
     FollowUpTask,
@@ -89,7 +89,7 @@ def _act(request: HttpRequest, action, *, done: str) -> bool:
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     """Render with the follow-up pages' own navigation (by the user's roles, already read)."""
     user = request.user
-    team = user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *MANAGER_ROLES)
+    team = user.is_superuser or user.has_role(*SITE_STAFF_ROLES, *PILOT_ROLES)
     volunteer = user.has_role(Role.VOLUNTEER)
     context["section_nav"] = [
         {"url": reverse(name), "label": label, "current": request.path == reverse(name)}

@@ -1,6 +1,7 @@
 """Places, memberships, host sites and their information sheets."""
 
 from sites.models.places import (
+    Commune,
     Department,
     HostSite,
     ManagingStructure,
@@ -18,6 +19,7 @@ from sites.models.sheets import (
 )
 
 __all__ = [
+    "Commune",
     "Department",
     "EquipmentItem",
     "HostSite",

@@ -11,7 +11,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -84,6 +84,17 @@ class TerritoryQuerySet(models.QuerySet):
             return self.none()
         return self.all()
 
+    def piloted_by(self, user) -> TerritoryQuerySet:
+        """Territories whose dashboards `user` reads: every one for the national manager, else
+        those it manages. Reading only: acting on a territory asks `managed_by`."""
+        if not user.is_authenticated:
+            return self.none()
+        # One query whatever the role: the national condition is an uncorrelated EXISTS.
+        return self.filter(
+            Exists(_memberships(user, Role.NATIONAL_MANAGER))
+            | Q(pk__in=self.model.objects.managed_by(user).values("pk"))
+        )
+
     def managed_by(self, user) -> TerritoryQuerySet:
         """Territories `user` manages: its own as territory manager, its region's as ARS."""
         if not user.is_authenticated:
@@ -97,7 +108,9 @@ class TerritoryQuerySet(models.QuerySet):
 
 
 class Territory(models.Model):
-    """A priority zone: an intercommunalité (EPCI) identified by its SIREN number."""
+    """An intercommunalité (EPCI à fiscalité propre) identified by its SIREN number; the
+    priority zones of the scheme are flagged (`import_priority_zones`). Its `department` is
+    the one holding most of its population; its communes say which others it reaches."""
 
     name = models.CharField(_("name"), max_length=200)
     epci_siren = models.CharField(
@@ -110,6 +123,7 @@ class Territory(models.Model):
         verbose_name=_("department"),
     )
     is_priority = models.BooleanField(_("priority zone"), default=True)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     managing_structure = models.ForeignKey(
         ManagingStructure,
         on_delete=models.SET_NULL,
@@ -130,6 +144,36 @@ class Territory(models.Model):
         return self.name
 
 
+class Commune(models.Model):
+    """A commune of France (INSEE code), its postal codes and population, and the EPCI it
+    belongs to: how a site's territory is proposed from its postal code and city."""
+
+    insee_code = models.CharField(_("INSEE code"), max_length=5, primary_key=True)
+    name = models.CharField(_("name"), max_length=100)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="communes", verbose_name=_("department")
+    )
+    # Space-separated (a commune may have several; a postal code may serve several communes).
+    postal_codes = models.CharField(_("postal codes"), max_length=200, blank=True)
+    population = models.PositiveIntegerField(_("population"), default=0)
+    territory = models.ForeignKey(
+        Territory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes",
+        verbose_name=_("territory"),
+    )
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["name", "insee_code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.insee_code})"
+
+
 class HostSiteQuerySet(models.QuerySet):
     def public(self) -> HostSiteQuerySet:
         """The public catalogue: active sites whose information sheet is published."""
@@ -143,13 +187,15 @@ class HostSiteQuerySet(models.QuerySet):
         )
 
     def in_scope_of(self, user) -> HostSiteQuerySet:
-        """Sites `user` works on: its region (ARS), its territories (manager), its own sites."""
+        """Sites `user` works on: its region (ARS), its territories (manager), its own sites;
+        every site for the national manager (who reads them and acts on none)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self.all()
         return self.filter(
-            Q(
+            Exists(_memberships(user, Role.NATIONAL_MANAGER))
+            | Q(
                 territory__department__region__in=_memberships(user, Role.ARS_MANAGER).values(
                     "region"
                 )
@@ -170,6 +216,10 @@ class HostSiteQuerySet(models.QuerySet):
     def managed_by(self, user) -> HostSiteQuerySet:
         """Sites whose territory `user` manages (territory manager or ARS of the region)."""
         return self.filter(territory__in=Territory.objects.managed_by(user))
+
+    def piloted_by(self, user) -> HostSiteQuerySet:
+        """Sites on `user`'s dashboards (every site for the national manager)."""
+        return self.filter(territory__in=Territory.objects.piloted_by(user))
 
     def staffed_by(self, user) -> HostSiteQuerySet:
         """Sites where `user` works as secretary or course nurse."""
@@ -231,6 +281,15 @@ class HostSite(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     email = models.EmailField(_("email"), blank=True)
+    days_wanted_per_month = models.PositiveSmallIntegerField(
+        _("days wanted per month"),
+        default=0,
+        validators=[MaxValueValidator(62)],
+        help_text=_(
+            "How many volunteer days a month the site needs covered (a half-day counts 0.5): "
+            "coverage is measured against it."
+        ),
+    )
     rooms = models.PositiveSmallIntegerField(
         _("consultation rooms for volunteers"), default=1, validators=[MinValueValidator(1)]
     )
@@ -275,6 +334,9 @@ class HostSite(models.Model):
                 fields=["territory", "name"], name="site_unique_name_in_territory"
             ),
             models.CheckConstraint(condition=Q(rooms__gte=1), name="site_rooms_at_least_one"),
+            models.CheckConstraint(
+                condition=Q(days_wanted_per_month__lte=62), name="site_days_wanted_at_most_62"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,6 +411,12 @@ class Membership(models.Model):
                 name="membership_scope_matches_role",
                 condition=(
                     Q(
+                        role=Role.NATIONAL_MANAGER,
+                        region__isnull=True,
+                        territory__isnull=True,
+                        site__isnull=True,
+                    )
+                    | Q(
                         role=Role.ARS_MANAGER,
                         region__isnull=False,
                         territory__isnull=True,
@@ -393,6 +461,11 @@ class Membership(models.Model):
                 fields=["user"],
                 condition=Q(role=Role.VOLUNTEER),
                 name="membership_unique_volunteer",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(role=Role.NATIONAL_MANAGER),
+                name="membership_unique_national",
             ),
         ]
 
