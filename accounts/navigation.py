@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role
+from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -25,26 +25,26 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(
         _("Territories"),
         "territory_list",
-        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER}),
+        PILOT_ROLES,
     ),
     NavItem(
         _("Host sites"),
         "site_list",
-        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY, Role.COURSE_NURSE}),
+        PILOT_ROLES | SITE_STAFF_ROLES,
     ),
     NavItem(
         _("Volunteers"),
         "volunteer_list",
-        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER}),
+        PILOT_ROLES,
     ),
     NavItem(_("My volunteer profile"), "volunteer_profile", frozenset({Role.VOLUNTEER})),
     NavItem(_("My planning"), "my_planning", frozenset({Role.VOLUNTEER})),
     NavItem(_("Open days"), "open_days", frozenset({Role.VOLUNTEER})),
-    NavItem(_("Coverage"), "coverage", frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER})),
+    NavItem(_("Coverage"), "coverage", PILOT_ROLES),
     NavItem(
         _("Follow-up"),
         "continuity_worklist",
-        frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY, Role.COURSE_NURSE}),
+        PILOT_ROLES | SITE_STAFF_ROLES,
     ),
     NavItem(_("My follow-ups"), "continuity_my_followups", frozenset({Role.VOLUNTEER})),
     NavItem(_("API"), "swagger-ui"),

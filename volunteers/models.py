@@ -35,9 +35,10 @@ def new_calendar_token() -> str:
 
 class VolunteerQuerySet(models.QuerySet):
     def visible_to(self, user) -> VolunteerQuerySet:
-        """A volunteer sees itself; ARS managers the volunteers of their region (home or
-        preferred); territory managers and site staff those who chose their territories, and
-        site staff also those who chose none (ready to go anywhere)."""
+        """A volunteer sees itself; the national manager every one (reading only); ARS managers
+        the volunteers of their region (home or preferred); territory managers and site staff
+        those who chose their territories, and site staff also those who chose none (ready to
+        go anywhere)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -45,8 +46,10 @@ class VolunteerQuerySet(models.QuerySet):
         regions = Membership.objects.filter(user=user, role=Role.ARS_MANAGER).values("region")
         managed = Territory.objects.managed_by(user)
         staffed = HostSite.objects.staffed_by(user).values("territory")
+        national = Membership.objects.filter(user=user, role=Role.NATIONAL_MANAGER)
         return self.filter(
             Q(user=user)
+            | Q(Exists(national))
             | Q(home_department__region__in=regions)
             | Q(preferred_territories__department__region__in=regions)
             | Q(preferred_territories__in=managed)

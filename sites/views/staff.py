@@ -43,7 +43,7 @@ PAGE_SIZE = 25
 def territory_list(request: HttpRequest) -> HttpResponse:
     """Territories the signed-in manager pilots, with their number of host sites."""
     territories = (
-        Territory.objects.managed_by(request.user)
+        Territory.objects.piloted_by(request.user)
         .select_related("department__region", "managing_structure")
         .annotate(site_count=Count("sites"))
         .order_by("department__region__name", "name")

@@ -8,13 +8,15 @@ views and are left out), so a route added without an expectation fails
 How to add a route's expectation — one entry of `EXPECTED`, keyed by the route as the resolver
 spells it (router routes normalised: `api/v1/sites/<pk>/calendar/rotate/`) and the method:
 
-    ("api/v1/sites/<pk>/calendar/rotate/", "POST"): Case("site", IN="401 403 200 200 403 403 200",
-                                                          OUT="401 404 404 404 404 404 200"),
+    ("api/v1/sites/<pk>/calendar/rotate/", "POST"): Case(
+        "site", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
 
 - the object kind fills the route's parameters (`site`, `day_open`, `exam`, `task`, `token`...,
   see `World.objects`; `-` for a route without one); add a kind to `World` if none fits;
 - `IN` is the status of each role, in the order of `ROLES`
-  (anonymous, volunteer, secretary, course_nurse, territory_manager, ars_manager, superuser),
+  (anonymous, volunteer, secretary, course_nurse, territory_manager, ars_manager,
+  national_manager, superuser),
   on the object in the roles' scope (the home site's: its staff work there, its managers manage
   it, the volunteer is booked there); `OUT` on the same kind of object at a site of another
   region (missing means the same as `IN`): outside one's scope is 404, never 403;
@@ -63,6 +65,7 @@ ROLES = (
     "course_nurse",
     "territory_manager",
     "ars_manager",
+    "national_manager",
     "superuser",
 )
 # Not ours to test here: Django's admin (staff only, its own checks), allauth's sign-in, sign-up
@@ -117,412 +120,420 @@ def NEW_HANDOVER(_world, day):  # noqa: N802
 
 EXPECTED: dict[tuple[str, str], Case] = {
     # --- Home, health, inbox
-    ("", "GET"): Case("-", IN="200 200 200 200 200 200 200"),
-    ("healthz", "GET"): Case("-", IN="200 200 200 200 200 200 200"),
-    ("notifications/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("notifications/tout-lu/", "POST"): Case("-", IN="302 302 302 302 302 302 302"),
-    ("notifications/preferences/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("notifications/preferences/", "POST"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("healthz", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("notifications/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("notifications/tout-lu/", "POST"): Case("-", IN="302 302 302 302 302 302 302 302"),
+    ("notifications/preferences/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("notifications/preferences/", "POST"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("notifications/<int:pk>/lu/", "POST"): Case(
-        "notification", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
+        "notification", IN="302 302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404 404"
     ),
     # --- API tokens: one's own only (another user's is 404); a POST without a name is refused
-    ("compte/jetons-api/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("compte/jetons-api/", "POST"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("compte/jetons-api/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("compte/jetons-api/", "POST"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("compte/jetons-api/<int:pk>/revoquer/", "POST"): Case(
-        "api_token", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
+        "api_token", IN="302 302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404 404"
     ),
-    ("api/v1/auth/tokens/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
-    ("api/v1/auth/tokens/", "POST"): Case("-", IN="401 400 400 400 400 400 400"),
+    ("api/v1/auth/tokens/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/auth/tokens/", "POST"): Case("-", IN="401 400 400 400 400 400 400 400"),
     ("api/v1/auth/tokens/<pk>/", "DELETE"): Case(
-        "api_token", IN="401 204 204 204 204 204 204", OUT="401 404 404 404 404 404 404"
+        "api_token", IN="401 204 204 204 204 204 204 204", OUT="401 404 404 404 404 404 404 404"
     ),
     ("notifications/<int:pk>/ouvrir/", "GET"): Case(
-        "notification", IN="302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404"
+        "notification", IN="302 302 302 302 302 302 302 302", OUT="302 404 404 404 404 404 404 404"
     ),
     # --- Planning (vacations): pages
-    ("lieux/<int:pk>/", "GET"): Case("site", IN="200 200 200 200 200 200 200"),
+    ("lieux/<int:pk>/", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
     ("sites/<int:site_pk>/planning/", "GET"): Case(
-        "site", IN="302 404 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "site", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("sites/<int:site_pk>/planning/", "POST"): Case(
-        "site", IN="302 404 200 403 403 403 200", OUT="302 404 404 404 404 404 200"
+        "site", IN="302 404 200 403 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("sites/<int:site_pk>/planning/calendrier/nouveau-lien/", "POST"): Case(
-        "site", IN="302 404 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/", "GET"): Case(
-        "day_booked", IN="302 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "day_booked", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("jours/<int:pk>/reserver/", "GET"): Case(
-        "day_open", IN="302 403 200 200 403 403 200", OUT="302 403 403 403 403 403 200"
+        "day_open", IN="302 403 200 200 403 403 403 200", OUT="302 403 403 403 403 403 403 200"
     ),
     ("jours/<int:pk>/reserver/", "POST"): Case(
-        "day_open", IN="302 403 200 200 403 403 200", OUT="302 403 403 403 403 403 200"
+        "day_open", IN="302 403 200 200 403 403 403 200", OUT="302 403 403 403 403 403 403 200"
     ),
     ("jours/<int:pk>/confirmer/", "POST"): Case(
-        "day_requested", IN="302 403 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "day_requested", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/refuser/", "POST"): Case(
-        "day_requested", IN="302 403 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "day_requested", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/annuler/", "POST"): Case(
-        "day_booked", IN="302 403 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "day_booked", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("jours/<int:pk>/cloturer/", "POST"): Case(
-        "day_past", IN="302 200 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "day_past", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("jours/<int:pk>/absence/", "POST"): Case(
-        "day_past", IN="302 403 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "day_past", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/preparation/", "POST"): Case(
-        "day_booked", IN="302 302 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "day_booked", IN="302 302 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
-    ("jours/<int:pk>/demander/", "POST"): Case("day_open", IN="302 302 403 403 403 403 403"),
+    ("jours/<int:pk>/demander/", "POST"): Case("day_open", IN="302 302 403 403 403 403 403 403"),
     ("jours/<int:pk>/retirer/", "POST"): Case(
-        "day_booked", IN="302 302 403 403 403 403 403", OUT="302 404 404 404 404 404 403"
+        "day_booked", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
-    ("mon-planning/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("jours-ouverts/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("couverture/", "GET"): Case("-", IN="302 403 403 403 200 200 200"),
+    ("mon-planning/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("jours-ouverts/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("couverture/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     # --- Catalogue and sites: pages
-    ("lieux/", "GET"): Case("-", IN="200 200 200 200 200 200 200"),
-    ("lieux/<int:pk>/fiche.pdf", "GET"): Case("site", IN="200 200 200 200 200 200 200"),
-    ("territoires/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("sites/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("sites/nouveau/", "GET"): Case("-", IN="302 403 403 403 200 200 200"),
-    ("sites/nouveau/", "POST"): Case("-", IN="302 403 403 403 200 200 200"),
+    ("lieux/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("lieux/<int:pk>/fiche.pdf", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
+    ("territoires/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("sites/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("sites/nouveau/", "GET"): Case("-", IN="302 403 403 403 200 200 403 200"),
+    ("sites/nouveau/", "POST"): Case("-", IN="302 403 403 403 200 200 403 200"),
     ("sites/<int:pk>/", "GET"): Case(
-        "site", IN="302 404 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "site", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("sites/<int:pk>/historique/", "GET"): Case(
-        "site", IN="302 404 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "site", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("sites/<int:pk>/fiche/<slug:section>/", "POST"): Case(
-        "site", IN="302 404 302 302 302 302 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 302 302 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("sites/<int:pk>/fiche/<slug:section>/modifier/", "GET"): Case(
-        "site", IN="302 404 302 302 302 302 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 302 302 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("sites/<int:pk>/soumettre/", "POST"): Case(
-        "site", IN="302 404 302 302 403 403 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("sites/<int:pk>/publier/", "POST"): Case(
-        "site", IN="302 404 403 403 302 302 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 403 403 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("sites/<int:pk>/renvoyer/", "POST"): Case(
-        "site", IN="302 404 403 403 302 302 302", OUT="302 404 404 404 404 404 302"
+        "site", IN="302 404 403 403 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     # --- Volunteers: pages
-    ("volontaire/profil/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("volontaire/profil/", "POST"): Case("-", IN="302 200 200 200 200 200 200"),
-    ("volontaire/engagement/", "GET"): Case("-", IN="302 200 302 302 302 302 302"),
-    ("volontaire/engagement/", "POST"): Case("-", IN="302 200 302 302 302 302 302"),
-    ("volontaire/disponibilites/", "GET"): Case("-", IN="302 200 302 302 302 302 302"),
-    ("volontaire/disponibilites/", "POST"): Case("-", IN="302 200 302 302 302 302 302"),
-    ("volontaire/calendrier/nouveau-lien/", "POST"): Case("-", IN="302 302 404 404 404 404 404"),
-    ("volontaires/", "GET"): Case("-", IN="302 403 403 403 200 200 200"),
+    ("volontaire/profil/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("volontaire/profil/", "POST"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("volontaire/engagement/", "GET"): Case("-", IN="302 200 302 302 302 302 302 302"),
+    ("volontaire/engagement/", "POST"): Case("-", IN="302 200 302 302 302 302 302 302"),
+    ("volontaire/disponibilites/", "GET"): Case("-", IN="302 200 302 302 302 302 302 302"),
+    ("volontaire/disponibilites/", "POST"): Case("-", IN="302 200 302 302 302 302 302 302"),
+    ("volontaire/calendrier/nouveau-lien/", "POST"): Case(
+        "-", IN="302 302 404 404 404 404 404 404"
+    ),
+    ("volontaires/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     ("volontaires/<int:pk>/", "GET"): Case(
-        "volunteer", IN="302 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "volunteer", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("volontaires/<int:pk>/verifier/", "POST"): Case(
-        "volunteer", IN="302 403 403 403 200 200 200", OUT="302 404 404 404 404 404 200"
+        "volunteer", IN="302 403 403 403 200 200 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("volontaires/<int:pk>/jours-par-mois/", "POST"): Case(
-        "volunteer", IN="302 403 403 403 200 200 200", OUT="302 404 404 404 404 404 200"
+        "volunteer", IN="302 403 403 403 200 200 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     # --- Continuity of care: pages
-    ("suivi/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("suivi/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/taches/<int:pk>/", "GET"): Case(
-        "task", IN="302 404 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "task", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("suivi/taches/<int:pk>/commencer/", "POST"): Case(
-        "task", IN="302 404 302 302 302 302 302", OUT="302 404 404 404 404 404 302"
+        "task", IN="302 404 302 302 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("suivi/taches/<int:pk>/terminer/", "POST"): Case(
-        "task", IN="302 404 302 302 302 302 302", OUT="302 404 404 404 404 404 302"
+        "task", IN="302 404 302 302 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("suivi/taches/<int:pk>/question/", "POST"): Case(
-        "task", IN="302 404 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "task", IN="302 404 200 200 200 200 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
-    ("suivi/examens/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("suivi/examens/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/examens/<int:pk>/", "GET"): Case(
-        "exam", IN="302 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "exam", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     ("suivi/examens/<int:pk>/resultat/", "POST"): Case(
-        "exam", IN="302 403 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "exam", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("suivi/examens/<int:pk>/cloturer/", "POST"): Case(
-        "exam_received", IN="302 403 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "exam_received", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("suivi/examens/<int:pk>/annuler/", "POST"): Case(
-        "exam", IN="302 403 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "exam", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
-    ("suivi/quarantaine/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("suivi/quarantaine/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/quarantaine/<int:pk>/associer/", "POST"): Case(
-        "incoming", IN="302 404 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "incoming", IN="302 404 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("suivi/quarantaine/<int:pk>/ecarter/", "POST"): Case(
-        "incoming", IN="302 404 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "incoming", IN="302 404 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
-    ("suivi/mes-suivis/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("suivi/mes-suivis/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/questions/<int:pk>/repondre/", "POST"): Case(
-        "contact", IN="302 200 403 403 403 403 403", OUT="302 404 404 404 404 404 403"
+        "contact", IN="302 200 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
     ("suivi/journees/<int:vacation_pk>/cloture/", "GET"): Case(
-        "day_past", IN="302 200 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "day_past", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
     ("suivi/journees/<int:vacation_pk>/cloture/", "POST"): Case(
-        "day_past", IN="302 200 200 200 403 403 200", OUT="302 404 404 404 404 404 200"
+        "day_past", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
-    ("suivi/transmissions/", "GET"): Case("-", IN="302 200 200 200 200 200 200"),
+    ("suivi/transmissions/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/transmissions/<int:pk>/", "GET"): Case(
-        "handover", IN="302 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200"
+        "handover", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
     ),
     # --- API
-    ("api/v1/auth/token/", "POST"): Case("-", IN="400 400 400 400 400 400 400"),
-    ("api/v1/me/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
-    ("api/v1/volunteers/me/statement/", "GET"): Case("-", IN="401 400 404 404 404 404 404"),
-    ("api/v1/volunteers/me/statement/pdf/", "GET"): Case("-", IN="401 400 404 404 404 404 404"),
-    ("api/v1/results/hl7/", "POST"): Case("-", IN="401 403 422 422 422 422 422"),
-    ("api/v1/results/fhir/", "POST"): Case("-", IN="401 403 422 422 422 422 422"),
-    ("api/v1/schema/", "GET"): Case("-", IN="200 200 200 200 200 200 200", only="anonymous"),
-    ("api/v1/docs/", "GET"): Case("-", IN="200 200 200 200 200 200 200", only="anonymous"),
-    ("api/v1/regions/", "GET"): Case("-", IN="200 200 200 200 200 200 200"),
-    ("api/v1/regions/<code>/", "GET"): Case("region", IN="200 200 200 200 200 200 200"),
-    ("api/v1/territories/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
-    ("api/v1/territories/<pk>/", "GET"): Case("territory", IN="401 200 200 200 200 200 200"),
-    ("api/v1/sites/", "GET"): Case("-", IN="200 200 200 200 200 200 200"),
+    ("api/v1/auth/token/", "POST"): Case("-", IN="400 400 400 400 400 400 400 400"),
+    ("api/v1/me/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/volunteers/me/statement/", "GET"): Case("-", IN="401 400 404 404 404 404 404 404"),
+    ("api/v1/volunteers/me/statement/pdf/", "GET"): Case("-", IN="401 400 404 404 404 404 404 404"),
+    ("api/v1/results/hl7/", "POST"): Case("-", IN="401 403 422 422 422 422 403 422"),
+    ("api/v1/results/fhir/", "POST"): Case("-", IN="401 403 422 422 422 422 403 422"),
+    ("api/v1/schema/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200", only="anonymous"),
+    ("api/v1/docs/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200", only="anonymous"),
+    ("api/v1/regions/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("api/v1/regions/<code>/", "GET"): Case("region", IN="200 200 200 200 200 200 200 200"),
+    ("api/v1/territories/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/territories/<pk>/", "GET"): Case("territory", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/sites/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
     ("api/v1/sites/", "POST"): Case(
-        "-", IN="401 403 403 403 201 201 201", data=NEW_SITE, api=("site_create", "POST")
+        "-", IN="401 403 403 403 201 201 403 201", data=NEW_SITE, api=("site_create", "POST")
     ),
-    ("api/v1/sites/<pk>/", "GET"): Case("site", IN="200 200 200 200 200 200 200"),
+    ("api/v1/sites/<pk>/", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
     ("api/v1/sites/<pk>/", "PUT"): Case(
-        "site", IN="401 404 400 400 400 400 400", OUT="401 404 404 404 404 404 400"
+        "site", IN="401 404 400 400 400 400 400 400", OUT="401 404 404 404 404 404 400 400"
     ),
     ("api/v1/sites/<pk>/", "PATCH"): Case(
-        "site", IN="401 404 200 200 200 200 200", OUT="401 404 404 404 404 404 200"
+        "site", IN="401 404 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
-    ("api/v1/sites/<pk>/info-sheet/", "GET"): Case("site", IN="200 200 200 200 200 200 200"),
+    ("api/v1/sites/<pk>/info-sheet/", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
     ("api/v1/sites/<pk>/info-sheet/", "PUT"): Case(
-        "site", IN="401 404 200 200 200 200 200", OUT="401 404 404 404 404 404 200"
+        "site", IN="401 404 200 200 200 200 403 200", OUT="401 404 404 404 404 404 403 200"
     ),
     ("api/v1/sites/<pk>/info-sheet/", "PATCH"): Case(
         "site",
-        IN="401 404 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 404 200 200 200 200 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("site_section", "POST"),
     ),
-    ("api/v1/sites/<pk>/info-sheet/pdf/", "GET"): Case("site", IN="200 200 200 200 200 200 200"),
+    ("api/v1/sites/<pk>/info-sheet/pdf/", "GET"): Case(
+        "site", IN="200 200 200 200 200 200 200 200"
+    ),
     ("api/v1/sites/<pk>/info-sheet/publish/", "POST"): Case(
         "site",
-        IN="401 404 403 403 409 409 409",
-        OUT="401 404 404 404 404 404 409",
+        IN="401 404 403 403 409 409 403 409",
+        OUT="401 404 404 404 404 404 403 409",
         api=("site_sheet_publish", "POST"),
     ),
     ("api/v1/sites/<pk>/info-sheet/submit/", "POST"): Case(
         "site",
-        IN="401 404 409 409 403 403 409",
-        OUT="401 404 404 404 404 404 409",
+        IN="401 404 409 409 403 403 403 409",
+        OUT="401 404 404 404 404 404 403 409",
         api=("site_sheet_submit", "POST"),
     ),
-    ("api/v1/volunteers/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
-    ("api/v1/volunteers/", "POST"): Case("-", IN="401 400 400 400 400 400 400"),
-    ("api/v1/volunteers/me/availability/", "GET"): Case("-", IN="401 200 404 404 404 404 404"),
-    ("api/v1/volunteers/me/availability/", "POST"): Case("-", IN="401 400 404 404 404 404 404"),
+    ("api/v1/volunteers/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/volunteers/", "POST"): Case("-", IN="401 400 400 400 400 400 400 400"),
+    ("api/v1/volunteers/me/availability/", "GET"): Case("-", IN="401 200 404 404 404 404 404 404"),
+    ("api/v1/volunteers/me/availability/", "POST"): Case("-", IN="401 400 404 404 404 404 404 404"),
     ("api/v1/sites/<pk>/calendar/", "GET"): Case(
-        "site", IN="401 404 200 200 403 403 200", OUT="401 404 404 404 404 404 200"
+        "site", IN="401 404 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
     ),
     ("api/v1/sites/<pk>/calendar/rotate/", "POST"): Case(
         "site",
-        IN="401 404 200 200 403 403 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 404 200 200 403 403 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("site_calendar_rotate", "POST"),
     ),
-    ("api/v1/volunteers/me/calendar/", "GET"): Case("-", IN="401 200 404 404 404 404 404"),
+    ("api/v1/volunteers/me/calendar/", "GET"): Case("-", IN="401 200 404 404 404 404 404 404"),
     ("api/v1/volunteers/me/calendar/rotate/", "POST"): Case(
-        "-", IN="401 200 404 404 404 404 404", api=("volunteer_calendar_rotate", "POST")
+        "-", IN="401 200 404 404 404 404 404 404", api=("volunteer_calendar_rotate", "POST")
     ),
-    ("api/v1/volunteers/me/commitment/", "POST"): Case("-", IN="401 400 404 404 404 404 404"),
-    ("api/v1/volunteers/me/", "GET"): Case("-", IN="401 200 404 404 404 404 404"),
-    ("api/v1/volunteers/me/", "PATCH"): Case("-", IN="401 200 404 404 404 404 404"),
+    ("api/v1/volunteers/me/commitment/", "POST"): Case("-", IN="401 400 404 404 404 404 404 404"),
+    ("api/v1/volunteers/me/", "GET"): Case("-", IN="401 200 404 404 404 404 404 404"),
+    ("api/v1/volunteers/me/", "PATCH"): Case("-", IN="401 200 404 404 404 404 404 404"),
     ("api/v1/volunteers/<pk>/", "GET"): Case(
         "volunteer",
-        IN="401 200 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 200 200 200 200 200 200 200",
+        OUT="401 404 404 404 404 404 200 200",
         api=("volunteer_detail", "GET"),
     ),
-    ("api/v1/volunteers/<pk>/", "PUT"): Case("volunteer", IN="401 405 405 405 405 405 405"),
+    ("api/v1/volunteers/<pk>/", "PUT"): Case("volunteer", IN="401 405 405 405 405 405 405 405"),
     ("api/v1/volunteers/<pk>/", "PATCH"): Case(
-        "volunteer", IN="401 200 403 403 200 200 200", OUT="401 404 404 404 404 404 200"
+        "volunteer", IN="401 200 403 403 200 200 403 200", OUT="401 404 404 404 404 404 403 200"
     ),
     ("api/v1/volunteers/<pk>/verify/", "POST"): Case(
         "volunteer",
-        IN="401 403 403 403 400 400 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 403 403 403 400 400 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("volunteer_verify", "POST"),
     ),
-    ("api/v1/vacations/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/vacations/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/vacations/", "POST"): Case(
         "site",
-        IN="401 400 201 403 403 403 201",
-        OUT="401 400 400 400 400 400 201",
+        IN="401 400 201 403 403 403 403 201",
+        OUT="401 400 400 400 400 400 403 201",
         data=NEW_DAY,
         in_body=True,
         api=("site_planning", "POST"),
     ),
     ("api/v1/vacations/<pk>/", "GET"): Case(
         "day_booked",
-        IN="401 200 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 200 200 200 200 200 200 200",
+        OUT="401 404 404 404 404 404 200 200",
         api=("vacation_detail", "GET"),
     ),
     ("api/v1/vacations/<pk>/book/", "POST"): Case(
         "day_open",
-        IN="401 403 400 400 403 403 400",
-        OUT="401 403 403 403 403 403 400",
+        IN="401 403 400 400 403 403 403 400",
+        OUT="401 403 403 403 403 403 403 400",
         api=("vacation_book_page", "POST"),
     ),
     ("api/v1/vacations/<pk>/cancel/", "POST"): Case(
         "day_booked",
-        IN="401 403 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 403 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("vacation_cancel_page", "POST"),
     ),
     ("api/v1/vacations/<pk>/complete/", "POST"): Case(
         "day_past",
-        IN="401 400 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 400 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("vacation_complete_page", "POST"),
     ),
     ("api/v1/vacations/<pk>/decline/", "POST"): Case(
         "day_requested",
-        IN="401 403 200 200 403 403 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 403 200 200 403 403 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("vacation_decline_page", "POST"),
     ),
     ("api/v1/vacations/<pk>/no-show/", "POST"): Case(
         "day_past",
-        IN="401 403 200 200 403 403 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 403 200 200 403 403 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("vacation_no_show_page", "POST"),
     ),
     ("api/v1/vacations/<pk>/request/", "POST"): Case(
-        "day_open", IN="401 409 403 403 403 403 403", api=("vacation_request_page", "POST")
+        "day_open", IN="401 409 403 403 403 403 403 403", api=("vacation_request_page", "POST")
     ),
     ("api/v1/vacations/<pk>/withdraw/", "POST"): Case(
         "day_booked",
-        IN="401 200 403 403 403 403 403",
-        OUT="401 404 404 404 404 404 403",
+        IN="401 200 403 403 403 403 403 403",
+        OUT="401 404 404 404 404 404 403 403",
         api=("vacation_withdraw_page", "POST"),
     ),
-    ("api/v1/exams/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/exams/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/exams/", "POST"): Case(
         "day_past",
-        IN="401 201 201 201 403 403 201",
-        OUT="401 400 400 400 400 400 201",
+        IN="401 201 201 201 403 403 403 201",
+        OUT="401 400 400 400 400 400 403 201",
         data=NEW_EXAM,
         in_body=True,
         api=("continuity_day_closure", "POST"),
     ),
     ("api/v1/exams/<pk>/", "GET"): Case(
         "exam",
-        IN="401 200 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 200 200 200 200 200 200 200",
+        OUT="401 404 404 404 404 404 200 200",
         api=("continuity_exam", "GET"),
     ),
     ("api/v1/exams/<pk>/cancel/", "POST"): Case(
         "exam",
-        IN="401 403 200 200 403 403 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 403 200 200 403 403 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("continuity_exam_cancel", "POST"),
     ),
     ("api/v1/exams/<pk>/close/", "POST"): Case(
         "exam_received",
-        IN="401 403 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 403 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("continuity_exam_close", "POST"),
     ),
     ("api/v1/exams/<pk>/receive/", "POST"): Case(
         "exam",
-        IN="401 403 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 403 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("continuity_exam_receive", "POST"),
     ),
-    ("api/v1/results/quarantine/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/results/quarantine/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/results/quarantine/<pk>/", "GET"): Case(
-        "incoming", IN="401 404 200 200 200 200 200", OUT="401 404 404 404 404 404 200"
+        "incoming", IN="401 404 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
     ("api/v1/results/quarantine/<pk>/dismiss/", "POST"): Case(
         "incoming",
-        IN="401 404 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 404 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("continuity_quarantine_dismiss", "POST"),
     ),
     ("api/v1/results/quarantine/<pk>/match/", "POST"): Case(
         "incoming",
-        IN="401 404 400 400 403 403 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 404 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("continuity_quarantine_match", "POST"),
     ),
-    ("api/v1/results/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/results/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/results/<pk>/", "GET"): Case(
-        "incoming", IN="401 404 200 200 200 200 200", OUT="401 404 404 404 404 404 200"
+        "incoming", IN="401 404 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
-    ("api/v1/tasks/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/tasks/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/tasks/<pk>/", "GET"): Case(
         "task",
-        IN="401 404 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 404 200 200 200 200 200 200",
+        OUT="401 404 404 404 404 404 200 200",
         api=("continuity_task", "GET"),
     ),
     ("api/v1/tasks/<pk>/contact-prescriber/", "POST"): Case(
         "task",
-        IN="401 404 400 400 400 400 400",
-        OUT="401 404 404 404 404 404 400",
+        IN="401 404 400 400 400 400 403 400",
+        OUT="401 404 404 404 404 404 403 400",
         api=("continuity_task_contact", "POST"),
     ),
     ("api/v1/tasks/<pk>/done/", "POST"): Case(
         "task",
-        IN="401 404 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 404 200 200 200 200 403 200",
+        OUT="401 404 404 404 404 404 403 200",
         api=("continuity_task_done", "POST"),
     ),
     ("api/v1/tasks/<pk>/start/", "POST"): Case(
         "task",
-        IN="401 404 409 409 409 409 409",
-        OUT="401 404 404 404 404 404 409",
+        IN="401 404 409 409 409 409 403 409",
+        OUT="401 404 404 404 404 404 403 409",
         api=("continuity_task_start", "POST"),
     ),
-    ("api/v1/contact-requests/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/contact-requests/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/contact-requests/<pk>/", "GET"): Case(
-        "contact", IN="401 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200"
+        "contact", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
     ("api/v1/contact-requests/<pk>/answer/", "POST"): Case(
         "contact",
-        IN="401 400 403 403 403 403 403",
-        OUT="401 404 404 404 404 404 403",
+        IN="401 400 403 403 403 403 403 403",
+        OUT="401 404 404 404 404 404 403 403",
         api=("continuity_contact_answer", "POST"),
     ),
-    ("api/v1/handovers/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/handovers/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     ("api/v1/handovers/", "POST"): Case(
         "day_past",
-        IN="401 201 201 201 403 403 201",
-        OUT="401 400 400 400 400 400 201",
+        IN="401 201 201 201 403 403 403 201",
+        OUT="401 400 400 400 400 400 403 201",
         data=NEW_HANDOVER,
         in_body=True,
         api=("continuity_day_closure", "POST"),
     ),
     ("api/v1/handovers/<pk>/", "GET"): Case(
         "handover",
-        IN="401 200 200 200 200 200 200",
-        OUT="401 404 404 404 404 404 200",
+        IN="401 200 200 200 200 200 200 200",
+        OUT="401 404 404 404 404 404 200 200",
         api=("continuity_handover", "GET"),
     ),
-    ("api/v1/", "GET"): Case("-", IN="401 200 200 200 200 200 200"),
+    ("api/v1/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
     # --- Calendar feeds: the token is the authorization (another site's is as valid)
-    ("calendar/<str:token>.ics", "GET"): Case("volunteer_feed", IN="200 200 200 200 200 200 200"),
-    ("calendar/site/<str:token>.ics", "GET"): Case("site_feed", IN="200 200 200 200 200 200 200"),
+    ("calendar/<str:token>.ics", "GET"): Case(
+        "volunteer_feed", IN="200 200 200 200 200 200 200 200"
+    ),
+    ("calendar/site/<str:token>.ics", "GET"): Case(
+        "site_feed", IN="200 200 200 200 200 200 200 200"
+    ),
 }
 
 # --- The world: two public sites in two regions, each with its team, volunteer and follow-up -
@@ -605,6 +616,7 @@ class World:
                 role=Role.TERRITORY_MANAGER, territory=home_territory
             ).user,
             "ars_manager": MembershipFactory(role=Role.ARS_MANAGER, region_id="24").user,
+            "national_manager": MembershipFactory(role=Role.NATIONAL_MANAGER).user,
             "superuser": UserFactory(is_superuser=True, is_staff=True),
         }
         self.home = _place(

@@ -37,7 +37,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
     if not form.is_bound:
         form.initial = {"debut": start, "semaines": weeks}
     sites = (
-        HostSite.objects.managed_by(user)
+        HostSite.objects.piloted_by(user)
         .select_related("territory")
         .order_by("territory__name", "name", "pk")
     )
