@@ -13,6 +13,7 @@ from accounts import views as accounts_views
 from config import views as config_views
 from continuity import api as continuity_api
 from continuity import views as continuity_views
+from reports import urls as reports_urls
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
@@ -56,6 +57,7 @@ api_v1 = [
     # Before the router: result messages come in raw (HL7 v2 ER7 or FHIR JSON).
     path("results/hl7/", continuity_api.Hl7ResultView.as_view(), name="api-results-hl7"),
     path("results/fhir/", continuity_api.FhirResultView.as_view(), name="api-results-fhir"),
+    path("reports/", include(reports_urls.api_urlpatterns)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script); its
     # page keeps a small inline style, allowed for this page alone.
@@ -72,6 +74,7 @@ api_v1 = [
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("healthz", config_views.healthz, name="healthz"),
+    path("", include("reports.urls", namespace="reports")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,11 @@
+"""The dashboards (`/pilotage/…`, namespace `reports`) and the reports API
+(`/api/v1/reports/…`, names `api-report-<name>`). Each topic adds its page and its API view."""
+
+from __future__ import annotations
+
+app_name = "reports"
+
+urlpatterns: list = []
+
+# Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
+api_urlpatterns: list = []
