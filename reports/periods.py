@@ -36,7 +36,7 @@ def next_weeks(today: Date) -> Period:
 
 def last_twelve_months(today: Date) -> Period:
     start = today.replace(day=1)
-    for _ in range(11):
+    for _month in range(11):
         start = (start - timedelta(days=1)).replace(day=1)
     return Period(start, today)
 
