@@ -13,6 +13,7 @@ from accounts import views as accounts_views
 from config import views as config_views
 from continuity import api as continuity_api
 from continuity import views as continuity_views
+from reports.views import home as home_views
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
@@ -70,7 +71,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", config_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
