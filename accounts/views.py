@@ -20,16 +20,6 @@ INBOX_PAGE_SIZE = 20
 API_TOKENS_PAGE_SIZE = 20
 
 
-def home(request):
-    """Landing page for visitors; a dashboard of one's roles and places once signed in."""
-    if not request.user.is_authenticated:
-        return render(request, "home_public.html")
-    memberships = request.user.memberships.select_related(
-        "region", "territory__department", "site__territory"
-    ).order_by("role", "pk")
-    return render(request, "accounts/dashboard.html", {"memberships": memberships})
-
-
 # --- Inbox ----------------------------------------------------------------------------------
 
 

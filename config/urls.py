@@ -14,6 +14,7 @@ from config import views as config_views
 from continuity import api as continuity_api
 from continuity import views as continuity_views
 from reports import urls as reports_urls
+from reports.views import home as home_views
 from sites import api as sites_api
 from sites.views import catalogue as catalogue_views
 from sites.views import staff as staff_views
@@ -72,7 +73,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("healthz", config_views.healthz, name="healthz"),
     path("", include("reports.urls", namespace="reports")),
     path("i18n/", include("django.conf.urls.i18n")),

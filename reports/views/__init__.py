@@ -1,0 +1,1 @@
+"""Pages of the reports app (it reads every app; nothing imports it but config)."""

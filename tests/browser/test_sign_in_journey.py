@@ -22,10 +22,14 @@ def test_a_secretary_signs_in_with_the_keyboard_and_sees_her_role_and_site(
     user_box.wait_for()
     assert "Sophie Lefèvre" in user_box.inner_text()
     assert "Secrétariat du lieu" in user_box.inner_text()
-    assert page.get_by_role("cell", name="Maison de santé de Châteaumeillant").is_visible()
+    # Her home page: her section, naming her site.
+    section = page.locator('[data-role="secretary"]')
+    assert section.get_by_role("heading", name="Secrétariat du lieu", exact=True).is_visible()
+    scope = section.get_by_test_id("scope")
+    assert scope.get_by_role("link", name="Maison de santé de Châteaumeillant").is_visible()
 
     page.get_by_role("button", name="EN — English").click()
-    page.get_by_role("heading", name="Your roles").wait_for()
+    page.get_by_role("heading", name="Site secretary", exact=True).wait_for()
 
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("link", name="Sign in").first.wait_for()
