@@ -34,6 +34,26 @@ TERRITORIES = (
     ("CC Aubrac, Carladez et Viadène", "200067171", "12", "CPTS Aubrac-Causses (démo)"),
     ("CC Causses et Vallée de la Dordogne", "200066371", "46", "CPTS Aubrac-Causses (démo)"),
 )
+# Demo databases seeded before the real territories were loaded used made-up SIREN numbers.
+PLACEHOLDER_SIRENS = {
+    "200044014": "200049484",
+    "200066330": "200040558",
+    "200069516": "200067171",
+    "200066793": "200066371",
+}
+
+
+def renumber_placeholder_territories() -> int:
+    """Give the demo's old territories their real SIREN numbers, before France is loaded: the
+    loader then updates those rows (and their sites) instead of adding twins beside them."""
+    renumbered = 0
+    for placeholder, real in PLACEHOLDER_SIRENS.items():
+        if not Territory.objects.filter(epci_siren=real).exists():
+            # Territories keep no history: a plain update is their write path.
+            renumbered += Territory.objects.filter(epci_siren=placeholder).update(epci_siren=real)
+    return renumbered
+
+
 # name, kind, territory SIREN, parent name, address, postal code, city, phone, rooms, sheet fate
 SITES = (
     ("Maison de santé de Châteaumeillant", "msp", "200049484", None, "12 rue de la Poste",

@@ -15,6 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         # France's real territories first: the demo's places are four of them.
+        sites_demo.renumber_placeholder_territories()
         loaded = territories.load_territories()
         self.stdout.write(loaded.lines()[1])
         # Only adds the demo's flags: a list of priority zones imported before stays flagged.
