@@ -156,7 +156,7 @@ class HostSiteSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "kind", "territory", "parent", "address", "postal_code", "city",
             "phone", "email", "rooms", "status", "published", "finess", "latitude", "longitude",
-            "readiness",
+            "readiness", "days_wanted_per_month",
         ]  # fmt: skip
         # Uniqueness (name within a territory) is the database's; the service reports it.
         validators: list = []
@@ -224,6 +224,10 @@ class HostSiteViewSet(
 
     def perform_update(self, serializer):
         site = serializer.instance
+        # The page's rule: the site's staff and its managers edit it (not a reader such as the
+        # national manager, whose scope covers every site).
+        if not allowed(self.request.user, "sites.edit_sheet", site):
+            raise PermissionDenied(_("You cannot edit this site."))
         touched = [
             name for name in MANAGER_ONLY_FIELDS
             if name in serializer.validated_data

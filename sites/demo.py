@@ -21,42 +21,53 @@ from sites.models import (
 
 DEMO_PASSWORD = "releve-demo"  # noqa: S105 - published demo credentials, listed in the README
 
-# Real intercommunalités of Centre-Val de Loire and Occitanie. Their SIREN numbers here are
-# placeholders with a valid format, not the official ones.
+# Real intercommunalités of Centre-Val de Loire and Occitanie, with their official SIREN numbers
+# and names (sites/data/, `load_territories`); their demo flags are
+# sites/data/priority_zones_demo.csv. The structures managing them are made up.
 STRUCTURES = (
     ("CPTS Sud Berry (démo)", "24"),
     ("CPTS Aubrac-Causses (démo)", "76"),
 )
 TERRITORIES = (
-    ("Communauté de communes Berry Grand Sud", "200044014", "18", "CPTS Sud Berry (démo)"),
-    ("Communauté de communes Écueillé-Valençay", "200066330", "36", "CPTS Sud Berry (démo)"),
-    (
-        "Communauté de communes Aubrac, Carladez et Viadène",
-        "200069516",
-        "12",
-        "CPTS Aubrac-Causses (démo)",
-    ),
-    (
-        "Communauté de communes Causses et Vallée de la Dordogne",
-        "200066793",
-        "46",
-        "CPTS Aubrac-Causses (démo)",
-    ),
+    ("CC Berry Grand Sud", "200049484", "18", "CPTS Sud Berry (démo)"),
+    ("CC Écueillé-Valençay", "200040558", "36", "CPTS Sud Berry (démo)"),
+    ("CC Aubrac, Carladez et Viadène", "200067171", "12", "CPTS Aubrac-Causses (démo)"),
+    ("CC Causses et Vallée de la Dordogne", "200066371", "46", "CPTS Aubrac-Causses (démo)"),
 )
+# Demo databases seeded before the real territories were loaded used made-up SIREN numbers.
+PLACEHOLDER_SIRENS = {
+    "200044014": "200049484",
+    "200066330": "200040558",
+    "200069516": "200067171",
+    "200066793": "200066371",
+}
+
+
+def renumber_placeholder_territories() -> int:
+    """Give the demo's old territories their real SIREN numbers, before France is loaded: the
+    loader then updates those rows (and their sites) instead of adding twins beside them."""
+    renumbered = 0
+    for placeholder, real in PLACEHOLDER_SIRENS.items():
+        if not Territory.objects.filter(epci_siren=real).exists():
+            # Territories keep no history: a plain update is their write path.
+            renumbered += Territory.objects.filter(epci_siren=placeholder).update(epci_siren=real)
+    return renumbered
+
+
 # name, kind, territory SIREN, parent name, address, postal code, city, phone, rooms, sheet fate
 SITES = (
-    ("Maison de santé de Châteaumeillant", "msp", "200044014", None, "12 rue de la Poste",
+    ("Maison de santé de Châteaumeillant", "msp", "200049484", None, "12 rue de la Poste",
      "18370", "Châteaumeillant", "02 48 61 30 12", 2, "published"),
-    ("Cabinet secondaire du Châtelet", "secondary_practice", "200044014",
+    ("Cabinet secondaire du Châtelet", "secondary_practice", "200049484",
      "Maison de santé de Châteaumeillant", "3 place de l’Église", "18170", "Le Châtelet",
      "02 48 56 21 40", 1, "published"),
-    ("Centre de santé de Valençay", "health_centre", "200066330", None, "5 avenue de la Résistance",
+    ("Centre de santé de Valençay", "health_centre", "200040558", None, "5 avenue de la Résistance",
      "36600", "Valençay", "02 54 00 31 58", 2, "published"),
-    ("Maison de santé de Laguiole", "msp", "200069516", None, "2 allée de l’Amicale", "12210",
+    ("Maison de santé de Laguiole", "msp", "200067171", None, "2 allée de l’Amicale", "12210",
      "Laguiole", "05 65 44 30 70", 1, "published"),
-    ("Maison de santé de Souillac", "msp", "200066793", None, "8 boulevard Louis-Jean Malvy",
+    ("Maison de santé de Souillac", "msp", "200066371", None, "8 boulevard Louis-Jean Malvy",
      "46200", "Souillac", "05 65 37 80 15", 2, "submitted"),
-    ("Cabinet de groupe de Gramat", "group_practice", "200066793", None, "1 place de la Halle",
+    ("Cabinet de groupe de Gramat", "group_practice", "200066371", None, "1 place de la Halle",
      "46500", "Gramat", "05 65 38 72 09", 1, "draft"),
 )  # fmt: skip
 FIRST_SITE = SITES[0][0]
@@ -65,7 +76,13 @@ FIRST_SITE = SITES[0][0]
 ACCOUNTS = (
     ("national@demo.releve.fr", "Hélène", "Garnier", Role.NATIONAL_MANAGER, None),
     ("ars@demo.releve.fr", "Claire", "Dumas", Role.ARS_MANAGER, ("region", "24")),
-    ("cpts@demo.releve.fr", "Julien", "Roux", Role.TERRITORY_MANAGER, ("territories", "24")),
+    (
+        "cpts@demo.releve.fr",
+        "Julien",
+        "Roux",
+        Role.TERRITORY_MANAGER,
+        ("structure", "CPTS Sud Berry (démo)"),
+    ),
     ("secretariat@demo.releve.fr", "Sophie", "Lefèvre", Role.SECRETARY, ("site", None)),
     ("infirmiere@demo.releve.fr", "Nadia", "Benali", Role.COURSE_NURSE, ("site", None)),
     ("dr.martin@demo.releve.fr", "Pierre", "Martin", Role.VOLUNTEER, None),
@@ -95,15 +112,16 @@ def seed() -> list[tuple[str, str]]:
     }
     territories = {}
     for name, siren, department, structure in TERRITORIES:
-        territories[siren], _created = Territory.objects.get_or_create(
+        # Loaded with France's territories by `seed_demo` (without a structure), or created here
+        # when the demo's places are seeded alone (tests).
+        territory, _created = Territory.objects.get_or_create(
             epci_siren=siren,
-            defaults={
-                "name": name,
-                "department_id": department,
-                "is_priority": True,
-                "managing_structure": structures[structure],
-            },
+            defaults={"name": name, "department_id": department, "is_priority": True},
         )
+        if territory.managing_structure_id is None:
+            territory.managing_structure = structures[structure]
+            territory.save(update_fields=["managing_structure"])
+        territories[siren] = territory
     sites = _seed_sites(territories)
     site = sites[FIRST_SITE]
     accounts = []
@@ -113,8 +131,8 @@ def seed() -> list[tuple[str, str]]:
             Membership.objects.get_or_create(user=user, role=role)
         elif scope[0] == "region":
             Membership.objects.get_or_create(user=user, role=role, region_id=scope[1])
-        elif scope[0] == "territories":
-            for territory in Territory.objects.filter(department__region_id=scope[1]):
+        elif scope[0] == "structure":
+            for territory in structures[scope[1]].territories.all():
                 Membership.objects.get_or_create(user=user, role=role, territory=territory)
         else:
             Membership.objects.get_or_create(user=user, role=role, site=site)

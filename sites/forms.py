@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.forms import DsfrFormMixin, ServiceError
+from sites import services
 from sites.models import (
     HostSite,
     InfoSheet,
@@ -40,7 +41,18 @@ class DsfrModelForm(DsfrFormMixin, forms.ModelForm):
 SITE_MANAGER_FIELDS = ("name", "territory", "status")
 
 
-class SiteIdentityForm(DsfrModelForm):
+class DaysWantedMixin:
+    """The site's declared need: left empty, no need is declared (0)."""
+
+    def _optional_days_wanted(self) -> None:
+        self.fields["days_wanted_per_month"].required = False
+
+    def clean_days_wanted_per_month(self) -> int:
+        value = self.cleaned_data.get("days_wanted_per_month")
+        return 0 if value is None else value
+
+
+class SiteIdentityForm(DaysWantedMixin, DsfrModelForm):
     """A site's identity; its name, territory and status are for its managers only."""
 
     class Meta:
@@ -57,11 +69,13 @@ class SiteIdentityForm(DsfrModelForm):
             "phone",
             "email",
             "rooms",
+            "days_wanted_per_month",
             "finess",
         )
 
     def __init__(self, *args: Any, user, can_manage: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._optional_days_wanted()
         site = self.instance
         if can_manage:
             self.fields["territory"].queryset = Territory.objects.managed_by(user)
@@ -80,18 +94,86 @@ class SiteIdentityForm(DsfrModelForm):
         )
 
 
-class SiteCreateForm(DsfrModelForm):
+class SiteCreateForm(DaysWantedMixin, DsfrModelForm):
+    """Register a site. Its territory, left empty, is the one of its commune (postal code and
+    city, `services.territory_for_commune`) when the manager manages it."""
+
     class Meta:
         model = HostSite
-        # The identity fields but the status: a new site starts as a draft.
-        fields = tuple(name for name in SiteIdentityForm.Meta.fields if name != "status")
+        # The identity fields but the status (a new site starts as a draft); the commune before
+        # the territory it proposes.
+        fields = (
+            "name",
+            "kind",
+            "address",
+            "postal_code",
+            "city",
+            "territory",
+            "parent",
+            "phone",
+            "email",
+            "rooms",
+            "days_wanted_per_month",
+            "finess",
+        )
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["territory"].queryset = Territory.objects.managed_by(user).order_by("name")
+        self._optional_days_wanted()
+        self.proposed: Territory | None = None
+        territory = self.fields["territory"]
+        territory.queryset = Territory.objects.managed_by(user).order_by("name")
+        territory.required = False
+        territory.help_text = _(
+            "Left empty, the territory of the site's commune (from its postal code and city)."
+        )
         self.fields["parent"].queryset = HostSite.objects.managed_by(user).filter(
             parent__isnull=True
         )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("territory") is None and "territory" not in self.errors:
+            data["territory"] = self._proposal(data.get("postal_code", ""), data.get("city", ""))
+        return data
+
+    def _proposal(self, postal_code: str, city: str) -> Territory | None:
+        proposed = services.territory_for_commune(postal_code, city)
+        if proposed is None:
+            self.add_error(
+                "territory",
+                _("No territory was found for this postal code and city: choose the territory."),
+            )
+        elif not self.fields["territory"].queryset.filter(pk=proposed.pk).exists():
+            self.add_error(
+                "territory",
+                _(
+                    "This commune is in %(territory)s, which you do not manage: choose one of "
+                    "your territories."
+                )
+                % {"territory": proposed},
+            )
+        else:
+            self.proposed = proposed
+            return proposed
+        return None
+
+
+def site_create_initial(query, *, user) -> tuple[dict[str, Any], Territory | None]:
+    """The registration form's first values from the query string (htmx asks again when the
+    postal code or city change), and the territory proposed from the commune: preselected
+    unless the manager chose another one (`proposed` names the one preselected before)."""
+    initial: dict[str, Any] = {name: query.get(name, "") for name in ("postal_code", "city")}
+    chosen, before = query.get("territory", ""), query.get("proposed", "")
+    managed = Territory.objects.managed_by(user)
+    if chosen.isdigit() and chosen != before and managed.filter(pk=chosen).exists():
+        initial["territory"] = int(chosen)
+        return initial, None
+    proposed = services.territory_for_commune(initial["postal_code"], initial["city"])
+    if proposed is None or not managed.filter(pk=proposed.pk).exists():
+        return initial, None
+    initial["territory"] = proposed.pk
+    return initial, proposed
 
 
 class SheetFilterForm(forms.Form):

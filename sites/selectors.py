@@ -24,6 +24,8 @@ def display_value(model_field: models.Field, value: Any) -> str:
     """A field's value as the pages show it ("" when empty)."""
     if value is None or value in ("", []):
         return ""
+    if model_field.name == "days_wanted_per_month" and not value:
+        return ""  # 0: no need declared yet
     if isinstance(model_field, models.BooleanField):
         return gettext("Yes") if value else gettext("No")
     if model_field.choices:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.history import save_tracked
 from sites.models import (
+    Commune,
     EquipmentItem,
     HostSite,
     InfoSheet,
@@ -22,8 +25,10 @@ from sites.models import (
     ReadinessItem,
     SheetEquipment,
     SheetReadiness,
+    Territory,
 )
 from sites.models.places import new_calendar_token
+from sites.validators import POSTAL_CODE
 
 SITE_FIELDS = frozenset(
     {
@@ -39,6 +44,7 @@ SITE_FIELDS = frozenset(
         "rooms",
         "status",
         "finess",
+        "days_wanted_per_month",
         "latitude",
         "longitude",
     }
@@ -288,3 +294,44 @@ def membership_end(*, membership: Membership, by) -> None:
     membership.delete()
     if site is not None:
         site_calendar_rotate(site=site, by=by)
+
+
+# --- A site's territory, from its commune ----------------------------------------------------
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae"})
+_SAINT = re.compile(r"\b(st|ste)\b")
+_CEDEX = re.compile(r"\s+cedex(\s+\d+)?$")
+
+
+def _city_key(name: str) -> str:
+    """A city name compared without accents, case, hyphens or apostrophes; "St"/"Ste" read as
+    "Saint"/"Sainte" and a trailing CEDEX ignored (how addresses get typed)."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", name.translate(_LIGATURES))
+        .encode("ascii", "ignore")
+        .decode()
+        .lower()
+    )
+    words = re.sub(r"[^a-z0-9]+", " ", ascii_name).strip()
+    words = _CEDEX.sub("", words)
+    return _SAINT.sub(lambda match: {"st": "saint", "ste": "sainte"}[match.group(1)], words)
+
+
+def territory_for_commune(postal_code: str, city: str = "") -> Territory | None:
+    """The territory (EPCI) of the commune at `postal_code` and `city`, or None when it cannot be
+    told: unknown postal code, or one that serves communes of several territories and a city
+    that names none of them. One query, on the communes `load_territories` loaded."""
+    postal_code = (postal_code or "").strip()
+    if not POSTAL_CODE.match(postal_code):
+        return None
+    # Postal codes are 5 digits separated by spaces: a substring match is a whole-code match.
+    communes = list(
+        Commune.objects.filter(
+            postal_codes__contains=postal_code, territory__isnull=False
+        ).select_related("territory")
+    )
+    key = _city_key(city or "")
+    named = [commune for commune in communes if key and _city_key(commune.name) == key]
+    candidates = named or communes
+    territories = {commune.territory_id: commune.territory for commune in candidates}
+    return next(iter(territories.values())) if len(territories) == 1 else None

@@ -116,17 +116,32 @@ def site_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def site_create(request: HttpRequest) -> HttpResponse:
-    """Managers register a host site in one of their territories."""
+    """Managers register a host site in one of their territories; the territory of its commune
+    is proposed (preselected while typing, with htmx; used when left empty)."""
     require(request.user, "sites.register_site")
-    data = request.POST if request.method == "POST" else None
-    form = forms.SiteCreateForm(data, user=request.user)
-    if form.is_valid():
+    if request.method == "POST":
+        form = forms.SiteCreateForm(request.POST, user=request.user)
+    else:
+        initial, proposed = forms.site_create_initial(request.GET, user=request.user)
+        form = forms.SiteCreateForm(initial=initial, user=request.user)
+        form.proposed = proposed
+    if form.is_bound and form.is_valid():
         try:
             site = services.site_create(by=request.user, **form.cleaned_data)
         except (ValidationError, DomainError) as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, gettext("The host site is registered."))
+            if form.proposed is not None:
+                messages.success(
+                    request,
+                    gettext(
+                        "The host site is registered in %(territory)s, the territory of its "
+                        "commune."
+                    )
+                    % {"territory": site.territory},
+                )
+            else:
+                messages.success(request, gettext("The host site is registered."))
             return redirect("site_detail", pk=site.pk)
     return render(request, "sites/staff/site_form.html", {"form": form})
 

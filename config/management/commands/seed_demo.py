@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from accounts.models import User
 from continuity import demo as continuity_demo
 from sites import demo as sites_demo
+from sites import territories
 from vacations import demo as vacations_demo
 from volunteers import demo as volunteers_demo
 
@@ -13,6 +14,13 @@ class Command(BaseCommand):
     help = "Load the demo world (idempotent: a second run changes nothing)."
 
     def handle(self, *args, **options):
+        # France's real territories first: the demo's places are four of them.
+        sites_demo.renumber_placeholder_territories()
+        loaded = territories.load_territories()
+        self.stdout.write(loaded.lines()[1])
+        # Only adds the demo's flags: a list of priority zones imported before stays flagged.
+        zones = (territories.DATA_DIR / "priority_zones_demo.csv").read_bytes()
+        territories.import_priority_zones(territories.read_priority_zones(zones), keep_others=True)
         accounts = sites_demo.seed()
         verifier = User.objects.get(email="cpts@demo.releve.fr")
         accounts += volunteers_demo.seed(verifier=verifier)
