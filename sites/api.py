@@ -222,12 +222,18 @@ class HostSiteViewSet(
         )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
+    def get_object(self):
+        site = super().get_object()
+        # The page's rule, asked before the body is read: the site's staff and its managers
+        # edit it (not a reader such as the national manager, whose scope covers every site).
+        if self.action in ("update", "partial_update") and not allowed(
+            self.request.user, "sites.edit_sheet", site
+        ):
+            raise PermissionDenied(_("You cannot edit this site."))
+        return site
+
     def perform_update(self, serializer):
         site = serializer.instance
-        # The page's rule: the site's staff and its managers edit it (not a reader such as the
-        # national manager, whose scope covers every site).
-        if not allowed(self.request.user, "sites.edit_sheet", site):
-            raise PermissionDenied(_("You cannot edit this site."))
         touched = [
             name for name in MANAGER_ONLY_FIELDS
             if name in serializer.validated_data

@@ -303,10 +303,10 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ),
     ("api/v1/sites/<pk>/", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
     ("api/v1/sites/<pk>/", "PUT"): Case(
-        "site", IN="401 404 400 400 400 400 400 400", OUT="401 404 404 404 404 404 400 400"
+        "site", IN="401 404 400 400 400 400 403 400", OUT="401 404 404 404 404 404 403 400"
     ),
     ("api/v1/sites/<pk>/", "PATCH"): Case(
-        "site", IN="401 404 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+        "site", IN="401 404 200 200 200 200 403 200", OUT="401 404 404 404 404 404 403 200"
     ),
     ("api/v1/sites/<pk>/info-sheet/", "GET"): Case("site", IN="200 200 200 200 200 200 200 200"),
     ("api/v1/sites/<pk>/info-sheet/", "PUT"): Case(
