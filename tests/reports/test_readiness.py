@@ -189,8 +189,10 @@ def test_the_region_page_shows_each_departments_figures_computed_from_the_raw_ro
     assert sorted(got) == departments
     for code in departments:
         assert {key: got[code][key] for key in FIGURES} == expected[code], code
-    # The page shows the same numbers.
-    shown = page_rows(response.content.decode())
+    # The page shows the same numbers, in a table that says what it holds.
+    html = response.content.decode()
+    assert re.search(r'data-testid="report-readiness">\s*<caption>[^<\s]', html)
+    shown = page_rows(html)
     for row in table.rows:
         assert shown[row["name"]] == {key: str(row[key]) for key in FIGURES}
     # Totals: the sites' figures add up; a volunteer of two departments counts once.
