@@ -166,7 +166,7 @@ def indemnity_figures(place: Place, month: Month) -> dict[str, object]:
 # Page URL names and the paths they are expected at (issue 11 § 3): a dashboard not routed on
 # this branch yet still gets its link. TODO(issue 11): drop the fallbacks once they all land.
 DASHBOARDS = (
-    ("coverage", "reports:coverage", "/pilotage/couverture/"),
+    ("coverage", "reports:coverage", "/pilotage/couverture/"),  # overview: /pilotage/
     ("continuity", "reports:continuity", "/pilotage/suivi/"),
     ("indemnities", "reports:indemnities", "/pilotage/indemnites/"),
 )
@@ -184,15 +184,18 @@ def _path(name: str, fallback: str) -> str:
         return fallback
 
 
-def links(place: Place, month: Month) -> dict[str, dict[str, str]]:
-    """The dashboards and the CSV exports of the month for the place (site-relative paths)."""
+def links(place: Place, month: Month) -> dict[str, object]:
+    """The place's overview, the dashboards and the CSV exports of the month for the place
+    (site-relative paths)."""
     period = {"from": month.first.isoformat(), "to": month.last.isoformat()}
     queries = {
         "coverage": {**place.params, **period},
         "continuity": {**place.params, **period},
         "indemnities": {"month": month.code, **place.params},
     }
+    overview = _path("reports:overview", "/pilotage/")
     return {
+        "overview": f"{overview}?{urlencode(place.params)}" if place.params else overview,
         "dashboards": {
             report: f"{_path(name, fallback)}?{urlencode(queries[report])}"
             for report, name, fallback in DASHBOARDS
@@ -212,12 +215,12 @@ def summary_context(place: Place, month: Month, *, now: datetime) -> dict[str, o
     urls = links(place, month)
     return {
         "place": place.label,
-        "month": month.first,
+        "month_start": month.first,
         "coverage": coverage_figures(place, month),
         "continuity": continuity_figures(place, month, now=now),
         "indemnities": indemnity_figures(place, month),
         **urls,
-        "link": urls["dashboards"]["coverage"],
+        "link": urls["overview"],
     }
 
 

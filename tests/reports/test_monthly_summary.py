@@ -174,6 +174,7 @@ def test_it_links_the_dashboards_and_the_months_csv_exports(
     url = urlsplit(exports["indemnities"])
     assert url.path == "/api/v1/reports/indemnities/"
     assert parse_qs(url.query) == {"month": ["2027-02"], "region": ["24"], "format": ["csv"]}
+    assert sent.link == "/pilotage/?region=24"  # the region's overview, behind the button
     for report, link in sent.context["dashboards"].items():
         assert link.startswith("/pilotage/"), report
         assert "region=24" in link
