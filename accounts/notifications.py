@@ -66,6 +66,7 @@ KIND_LABELS: dict[str, str] = {
     "monthly_statement": _("Your monthly indemnity statement"),
     "monthly_indemnities": _("Indemnities due in your territories"),
     "weekly_digest": _("Weekly summary of your territories"),
+    "monthly_summary": _("Monthly summary of your region"),
     "task_escalated": _("Escalated follow-up tasks"),
     "contact_request": _("Questions about your patients"),
     "task_assigned": _("Follow-up tasks given to you"),

@@ -359,6 +359,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.weekly_digest",
         "schedule": crontab(day_of_week=1, hour=8, minute=0),
     },
+    "monthly_summary": {
+        "task": "reports.tasks.monthly_summary",
+        "schedule": crontab(day_of_month=1, hour=7, minute=0),
+    },
 }
 
 # --- Relève rules ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The weekly digest (`weekly_digest`, Mondays at 08:00 Paris time): what waits for each
-territory manager in its territories.
+territory manager in its territories, and for each ARS manager in its region's (issue 11
+§ 8: the same sections, over the region). Someone who is both gets one digest covering both.
 
 A section is one function `(manager, today) -> Section | None` listed in `SECTIONS`: the
 digest gathers them in order, and a new section is one more function in that list. A manager
@@ -25,7 +26,7 @@ from accounts.models import Notification, User
 from accounts.notifications import Message, notify_many
 from accounts.roles import Role
 from continuity.models import FollowUpTask
-from sites.models import HostSite, Membership, Territory
+from sites.models import HostSite, Membership, Region, Territory
 from vacations.models import Vacation
 from volunteers.models import Period, Volunteer
 
@@ -50,12 +51,34 @@ class Section:
         }
 
 
+DIGEST_ROLES = (Role.TERRITORY_MANAGER, Role.ARS_MANAGER)
+
+
 def _territories(manager: User):
+    """The territories the digest covers: the manager's own, and every one of its regions."""
+    memberships = Membership.objects.filter(user=manager)
     return Territory.objects.filter(
-        pk__in=Membership.objects.filter(user=manager, role=Role.TERRITORY_MANAGER).values(
-            "territory"
-        )
+        Q(pk__in=memberships.filter(role=Role.TERRITORY_MANAGER).values("territory"))
+        | Q(department__region__in=memberships.filter(role=Role.ARS_MANAGER).values("region"))
     )
+
+
+def _scope_label(manager: User) -> str:
+    """What the digest is about, in words: the manager's regions, then its territories
+    outside them (a region's hundred territories are not listed one by one)."""
+    regions = list(
+        Region.objects.filter(
+            memberships__user=manager, memberships__role=Role.ARS_MANAGER
+        ).values_list("name", flat=True)
+    )
+    territories = (
+        Territory.objects.filter(
+            memberships__user=manager, memberships__role=Role.TERRITORY_MANAGER
+        )
+        .exclude(department__region__name__in=regions)
+        .values_list("name", flat=True)
+    )
+    return ", ".join([*sorted(regions), *territories])
 
 
 def open_days(manager: User, today: Date) -> Section | None:
@@ -178,7 +201,7 @@ def send_weekly_digest(*, now: datetime | None = None) -> int:
         ).values_list("recipient", flat=True)
     )
     managers = (
-        User.objects.filter(is_active=True, memberships__role=Role.TERRITORY_MANAGER)
+        User.objects.filter(is_active=True, memberships__role__in=DIGEST_ROLES)
         .exclude(pk__in=already)
         .distinct()
         .order_by("pk")
@@ -188,10 +211,9 @@ def send_weekly_digest(*, now: datetime | None = None) -> int:
         sections = gather(manager, today)
         if not sections:
             continue
-        territories = ", ".join(_territories(manager).values_list("name", flat=True))
         context = {
             "week": str(week),
-            "territories": territories,
+            "territories": _scope_label(manager),
             "sections": [section.as_context() for section in sections],
             "link": reverse("home"),
         }

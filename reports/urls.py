@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
+from reports.views.readiness import readiness_page
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("pilotage/preparation/", readiness_page, name="readiness"),
+]
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
 api_urlpatterns: list = []

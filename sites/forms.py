@@ -177,7 +177,13 @@ def site_create_initial(query, *, user) -> tuple[dict[str, Any], Territory | Non
 
 
 class SheetFilterForm(forms.Form):
+    """The site list's filters. The place (`region`, `department`, `territory`, `site`) comes
+    from the dashboards' links, named as they name it, and is kept by the form as hidden
+    fields."""
+
     TO_VALIDATE = "to_validate"
+    NOT_READY = "not_ready"
+    PLACE_FIELDS = ("region", "department", "territory", "site")
 
     sheet = forms.ChoiceField(
         label=_("Information sheet"),
@@ -189,6 +195,27 @@ class SheetFilterForm(forms.Form):
         ],
         widget=forms.Select(attrs={"class": "fr-select"}),
     )
+    status = forms.ChoiceField(
+        label=_("Status of the site"),
+        required=False,
+        choices=[("", _("All")), *HostSite.Status.choices],
+        widget=forms.Select(attrs={"class": "fr-select"}),
+    )
+    readiness = forms.ChoiceField(
+        label=_("Readiness"),
+        required=False,
+        choices=[("", _("All")), (NOT_READY, _("Not ready (mandatory items missing)"))],
+        widget=forms.Select(attrs={"class": "fr-select"}),
+    )
+    region = forms.CharField(required=False, max_length=3, widget=forms.HiddenInput)
+    department = forms.CharField(required=False, max_length=3, widget=forms.HiddenInput)
+    territory = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    site = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def place(self) -> dict[str, object]:
+        """The place filters given (valid ones only)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {name: data[name] for name in self.PLACE_FIELDS if data.get(name) not in (None, "")}
 
 
 # --- Information sheet sections -------------------------------------------------------------

@@ -233,11 +233,24 @@ class AvailabilityForm(DsfrFormMixin, forms.Form):
 
 
 class VolunteerFilterForm(DsfrFormMixin, forms.Form):
+    """The list's filters. The place (`region`, `department`, `territory`) comes from the
+    dashboards' links (`Volunteer.objects.of_place`) and is kept as hidden fields."""
+
+    PLACE_FIELDS = ("region", "department", "territory")
+
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[("", _("All statuses")), *Volunteer.Status.choices],
         required=False,
     )
+    region = forms.CharField(required=False, max_length=3, widget=forms.HiddenInput)
+    department = forms.CharField(required=False, max_length=3, widget=forms.HiddenInput)
+    territory = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def place(self) -> dict[str, object]:
+        """The place filters given (valid ones only)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {name: data[name] for name in self.PLACE_FIELDS if data.get(name) not in (None, "")}
 
 
 class VerifyForm(DsfrFormMixin, forms.Form):

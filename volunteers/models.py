@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -81,6 +81,35 @@ class VolunteerQuerySet(models.QuerySet):
             | Q(preferred_territories__department__region__in=regions)
             | Q(preferred_territories__in=territories)
         ).distinct()
+
+    def of_place(self, *, region=None, department=None, territory=None) -> VolunteerQuerySet:
+        """The volunteers of a place of the drill-down (the narrowest given wins): those who
+        chose one of its territories and, for a region or a department, those whose home
+        department is in it too (a territory's volunteers are those who chose it: a home
+        department names no territory). No place: every volunteer. A value may be
+        `OuterRef("pk")` inside a query over regions, departments or territories (one count
+        per row). Scope is not this method's business: start from `visible_to(user)`."""
+
+        def chose(**lookup):
+            # The preferences, deeper by one query level than the volunteers themselves.
+            lookup = {
+                key: OuterRef(value) if isinstance(value, OuterRef) else value
+                for key, value in lookup.items()
+            }
+            through = self.model.preferred_territories.through.objects.filter(**lookup)
+            return Q(pk__in=through.values("volunteer_id"))
+
+        if territory not in (None, ""):
+            return self.filter(chose(territory=territory))
+        if department not in (None, ""):
+            return self.filter(
+                Q(home_department=department) | chose(territory__department=department)
+            )
+        if region not in (None, ""):
+            return self.filter(
+                Q(home_department__region=region) | chose(territory__department__region=region)
+            )
+        return self.all()
 
     def eligible(self, *, today=None) -> VolunteerQuerySet:
         """Bookable volunteers: verified, with a commitment still valid on `today`."""

@@ -40,6 +40,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
 from accounts.permissions import allowed, require
+from sites.models import Department, Region, Territory
 from volunteers import forms, services
 from volunteers.access import get_volunteer_for, preferred_territories
 from volunteers.charter import CURRENT_VERSION, charter_text
@@ -289,8 +290,19 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
     )
     if filters.is_valid() and filters.cleaned_data["status"]:
         volunteers = volunteers.filter(status=filters.cleaned_data["status"])
+    volunteers = volunteers.of_place(**filters.place())
     page = Paginator(volunteers, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "volunteers/list.html", {"page_obj": page, "filters": filters})
+    context = {"page_obj": page, "filters": filters, "place_label": _place_label(filters.place())}
+    return render(request, "volunteers/list.html", context)
+
+
+def _place_label(place: dict[str, object]) -> str:
+    """What the place filter names (the narrowest), for the page to say so; one query."""
+    for name, model in (("territory", Territory), ("department", Department), ("region", Region)):
+        if name in place:
+            found = model.objects.filter(pk=place[name]).first()
+            return str(found) if found else ""
+    return ""
 
 
 def _max_days_changes(volunteer: Volunteer):

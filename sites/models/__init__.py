@@ -16,6 +16,7 @@ from sites.models.sheets import (
     ReadinessItem,
     SheetEquipment,
     SheetReadiness,
+    missing_mandatory_items,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "SheetEquipment",
     "SheetReadiness",
     "Territory",
+    "missing_mandatory_items",
 ]

@@ -11,7 +11,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -226,6 +226,27 @@ class HostSiteQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
+
+    def in_place(self, *, region=None, department=None, territory=None, site=None):
+        """The sites of a place of the drill-down (`?region=&department=&territory=&site=`, as
+        the dashboards name it); the parameters given all apply."""
+        lookups = {
+            "territory__department__region": region,
+            "territory__department": department,
+            "territory": territory,
+            "pk": site,
+        }
+        return self.filter(
+            **{key: value for key, value in lookups.items() if value not in (None, "")}
+        )
+
+    def not_ready(self) -> HostSiteQuerySet:
+        """Sites that cannot host a volunteer yet: a mandatory item of the readiness catalogue
+        is not `ok` on their sheet (`sheets.missing_mandatory_items`: a site without a sheet,
+        or an item added to the catalogue since, lacks it too)."""
+        from sites.models.sheets import missing_mandatory_items
+
+        return self.filter(Exists(missing_mandatory_items(OuterRef("pk"))))
 
     def with_readiness(self) -> HostSiteQuerySet:
         """Annotate readiness counts (mandatory items ok / mandatory items) in the database."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -229,3 +229,18 @@ class SheetReadiness(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.status}"
+
+
+def missing_mandatory_items(site) -> QuerySet[ReadinessItem]:
+    """The mandatory catalogue items that are not `ok` on `site`'s sheet, in catalogue order:
+    what keeps the site from hosting a volunteer (`HostSite.objects.not_ready()`).
+
+    Read from the catalogue, not from the sheet's rows: an item the sheet has no row for (a
+    site registered before sheets existed, an item added to the catalogue since) is missing
+    too. `site` is a site, its pk, or `OuterRef("pk")` inside a query over host sites.
+    """
+    site_ref = OuterRef(site) if isinstance(site, OuterRef) else site
+    done = SheetReadiness.objects.filter(
+        sheet__site=site_ref, item=OuterRef("pk"), status=SheetReadiness.Status.OK
+    )
+    return ReadinessItem.objects.filter(mandatory=True).filter(~Exists(done))

@@ -22,8 +22,10 @@ from sites.access import (
     get_site_for,
 )
 from sites.models import (
+    Department,
     HostSite,
     InfoSheet,
+    Region,
     Territory,
 )
 from sites.selectors import history_entries, history_index
@@ -85,17 +87,42 @@ def site_list(request: HttpRequest) -> HttpResponse:
         )
         .order_by("territory__name", "name")
     )
-    chosen = filters.cleaned_data["sheet"] if filters.is_valid() else ""
-    if chosen == forms.SheetFilterForm.TO_VALIDATE:
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    if chosen.get("sheet") == forms.SheetFilterForm.TO_VALIDATE:
         sites = sites.to_validate()
-    elif chosen:
-        sites = sites.filter(SHEET_FILTERS[chosen])
+    elif chosen.get("sheet"):
+        sites = sites.filter(SHEET_FILTERS[chosen["sheet"]])
+    if chosen.get("status"):
+        sites = sites.filter(status=chosen["status"])
+    if chosen.get("readiness") == forms.SheetFilterForm.NOT_READY:
+        sites = sites.not_ready()
+    place = filters.place()
+    sites = sites.in_place(**place)
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(InfoSheet.Status.choices)
     for site in page:
         site.sheet_status_label = labels.get(site.sheet_status, site.sheet_status)
-    context = {"page_obj": page, "filters": filters, "is_manager": _is_manager(request)}
+    context = {
+        "page_obj": page,
+        "filters": filters,
+        "is_manager": _is_manager(request),
+        "place_label": _place_label(place),
+    }
     return render(request, "sites/site_list.html", context)
+
+
+def _place_label(place: dict[str, object]) -> str:
+    """What the place filter names (the narrowest), for the page to say so; one query."""
+    for name, model in (
+        ("site", HostSite),
+        ("territory", Territory),
+        ("department", Department),
+        ("region", Region),
+    ):
+        if name in place:
+            found = model.objects.filter(pk=place[name]).first()
+            return str(found) if found else ""
+    return ""
 
 
 # --- History --------------------------------------------------------------------------------

@@ -74,6 +74,8 @@ def _every_kind_of_message(now) -> None:
     )
     send_monthly_statements(now=now)
     call_command("run_job", "weekly_digest")
+    # Last month's summary of the region (ARS) and of France (national manager).
+    call_command("run_job", "monthly_summary")
     # A verified volunteer changes its name: its managers are told.
     volunteers.volunteer_update(volunteer=soon, by=soon.user, last_name="Nouveau-Nom")
     # Follow-up: a result received (task assigned), escalation, the question's reminder and

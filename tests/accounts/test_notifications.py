@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,18 @@ EVERY_VARIABLE = {
                   "link": "/couverture/"}],
     "link": "/jours/1/",
     "url": "/jours/1/",
+    "month_start": date(2027, 2, 1), "place": "Centre-Val de Loire",
+    "coverage": {"days_needed": Decimal("7"), "days_booked": Decimal("1.5"),
+                 "days_done": Decimal("2.5"), "fill_rate": Decimal("57.1")},
+    "continuity": {"exams_overdue": 1, "tasks_overdue": 2, "median_hours": Decimal("10.0")},
+    "indemnities": {"days": Decimal("2.5"), "amount": Decimal("500.00"),
+                    "statements": {"draft": 1, "validated": 1, "paid": 0}},
+    "dashboards": {"coverage": "/pilotage/couverture/?region=24",
+                   "continuity": "/pilotage/suivi/?region=24",
+                   "indemnities": "/pilotage/indemnites/?region=24"},
+    "exports": {"coverage": "/api/v1/reports/coverage/?region=24&format=csv",
+                "continuity": "/api/v1/reports/continuity/?region=24&format=csv",
+                "indemnities": "/api/v1/reports/indemnities/?region=24&format=csv"},
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from accounts.models import Notification
 from accounts.roles import Role
 from reports import digest
+from sites.models import Membership
 from tests.conftest import member
 from tests.factories import (
     HostSiteFactory,
@@ -166,3 +167,63 @@ def test_overdue_and_escalated_follow_up_tasks_are_in_the_digest(manager, waitin
     assert (section["title"], section["count"]) == ("Tâches de suivi en retard ou escaladées", "2")
     assert section["items"][0].startswith("Analyser un résultat · MSP de Châteaumeillant")
     assert not any("MSP-" in item for item in section["items"])  # no patient reference
+
+
+# --- ARS managers (issue 11 § 8): the same digest, over their region ------------------------
+
+
+@pytest.fixture
+def occitanie(db):
+    """What waits in another region: never in a Centre-Val de Loire digest."""
+    territory = TerritoryFactory(name="CC du Larzac", department_id="12")
+    site = make_public_site(name="MSP du Larzac", territory=territory)
+    open_day(site, date(2027, 3, 12))
+    VolunteerFactory(status="pending", territories=[territory], home_department_id="12")
+    make_sheet(HostSiteFactory(name="CS de Millau", territory=territory), status="submitted")
+    return territory
+
+
+def test_an_ars_manager_gets_its_regions_digest(waiting, occitanie):
+    ars = member(Role.ARS_MANAGER, region_id="24")
+
+    assert run() == 1
+
+    sent = Notification.objects.get()
+    assert sent.recipient == ars
+    counts = {s["title"]: s["count"] for s in sent.context["sections"]}
+    # Both Centre-Val de Loire sites' open days (its territory manager's and the other one),
+    # the pending volunteers living or choosing there, the sheets there; nothing of Occitanie.
+    assert counts == {
+        "Journées ouvertes sans médecin dans les 4 semaines": "3",
+        "Volontaires en attente de vérification": "2",
+        "Fiches d’information à valider": "2",
+    }
+    everything = str(sent.context)
+    assert "Larzac" not in everything
+    assert "Millau" not in everything
+    assert sent.context["territories"] == "Centre-Val de Loire"
+    assert "Centre-Val de Loire" in sent.body
+
+
+def test_a_manager_who_is_also_ars_gets_one_digest_covering_both(waiting, occitanie):
+    both = member(Role.ARS_MANAGER, region_id="24")
+    Membership.objects.create(user=both, role=Role.TERRITORY_MANAGER, territory=occitanie)
+
+    first, again = run(), run(MONDAY + timedelta(hours=2))
+
+    assert (first, again) == (1, 0)
+    sent = Notification.objects.get()
+    assert sent.dedupe_key == f"digest:2027-W09:{both.pk}"
+    assert sent.context["territories"] == "Centre-Val de Loire, CC du Larzac"
+    open_days = sent.context["sections"][0]
+    assert open_days["count"] == "4"
+    assert any("MSP du Larzac" in item for item in open_days["items"])
+
+
+def test_an_ars_manager_gets_it_once_a_week(waiting):
+    ars = member(Role.ARS_MANAGER, region_id="24")
+
+    runs = [run(), run(MONDAY + timedelta(days=1)), run(MONDAY + timedelta(weeks=1))]
+
+    assert runs == [1, 0, 1]
+    assert Notification.objects.filter(recipient=ars).count() == 2

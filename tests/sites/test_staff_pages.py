@@ -488,6 +488,47 @@ def test_it_filters_the_site_list_by_sheet_status(client, territory_manager, sit
     )
 
 
+def test_it_filters_the_site_list_by_place_status_and_readiness(client, ars_manager):
+    """The dashboards' links: the sites of a place, the active ones, those not ready (a
+    mandatory item of the catalogue not done, or no sheet at all)."""
+    cher, indre = TerritoryFactory(department_id="18"), TerritoryFactory(department_id="36")
+    ready = HostSiteFactory(territory=cher, name="Prête")
+    make_sheet(ready, status="published", ready=True)
+    lacking = HostSiteFactory(territory=cher, name="Incomplète", status="draft")
+    make_sheet(lacking, ready=True)
+    SheetReadiness.objects.filter(sheet__site=lacking, item__code="mssante").update(
+        status="missing"
+    )
+    optional_missing = HostSiteFactory(territory=indre, name="Optionnel")
+    make_sheet(optional_missing, ready=True)
+    SheetReadiness.objects.filter(sheet__site=optional_missing, item__mandatory=False).update(
+        status="missing"
+    )
+    no_sheet = HostSiteFactory(territory=indre, name="Sans fiche", status="suspended")
+    client.force_login(ars_manager)
+
+    def listed(**params) -> set[str]:
+        response = client.get(reverse("site_list"), params)
+        assert response.status_code == 200
+        return {s.name for s in response.context["page_obj"]}
+
+    assert listed(readiness="not_ready") == {"Incomplète", "Sans fiche"}
+    assert listed(status="active") == {"Prête", "Optionnel"}
+    assert listed(territory=cher.pk) == {"Prête", "Incomplète"}
+    assert listed(department="36", readiness="not_ready") == {"Sans fiche"}
+    assert listed(region="24", status="draft") == {"Incomplète"}
+    assert listed(region="76") == set()
+    assert listed(site=no_sheet.pk) == {"Sans fiche"}
+    html = client.get(
+        reverse("site_list"),
+        {"territory": cher.pk, "readiness": "not_ready"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    # The place is said, and kept by the form when another filter is chosen.
+    assert f"Filtered on {cher.name}." in html
+    assert f'<input type="hidden" name="territory" value="{cher.pk}"' in html
+
+
 @pytest.mark.parametrize("size", [3, 60])
 def test_it_lists_sites_at_a_constant_cost(
     client, django_assert_num_queries, territory_manager, site, size

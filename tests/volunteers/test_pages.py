@@ -463,6 +463,33 @@ def test_the_list_puts_pending_volunteers_first_and_filters_by_status(
     assert list(only_pending.context["page_obj"]) == [pending]
 
 
+def test_the_list_filters_by_place_as_the_dashboards_link_to_it(client, ars_manager):
+    """A territory's volunteers chose it; a department's or region's also live there."""
+    cher, indre = TerritoryFactory(department_id="18"), TerritoryFactory(department_id="36")
+    chose_cher = volunteer_in(cher, user=UserFactory(last_name="Cher"))
+    lives_in_indre = VolunteerFactory(home_department_id="36", user=UserFactory(last_name="Indre"))
+    chose_indre = volunteer_in(indre, home_department_id="75", user=UserFactory(last_name="Paris"))
+    client.force_login(ars_manager)
+
+    def listed(**params) -> set[Volunteer]:
+        response = client.get(reverse("volunteer_list"), params)
+        assert response.status_code == 200
+        return set(response.context["page_obj"])
+
+    assert listed(territory=cher.pk) == {chose_cher}
+    assert listed(territory=indre.pk) == {chose_indre}
+    assert listed(department="36") == {lives_in_indre, chose_indre}
+    assert listed(department="18") == {chose_cher}
+    assert listed(region="24") == {chose_cher, lives_in_indre, chose_indre}
+    html = client.get(
+        reverse("volunteer_list"),
+        {"department": "36", "status": "verified"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Filtered on Indre (36)." in html
+    assert '<input type="hidden" name="department" value="36"' in html
+
+
 @pytest.mark.parametrize("size", [3, 40])
 def test_the_volunteer_list_costs_the_same_whatever_its_size(
     client, django_assert_num_queries, site, territory_manager, size

@@ -1,0 +1,260 @@
+"""The monthly summary (`monthly_summary`, the 1st at 07:00 Paris time, issue 11 § 8): last
+month's headline figures of a region — coverage, follow-up of results, indemnities — emailed
+to each ARS manager of the region, and France's to the national managers, with links to the
+three dashboards and to the CSV exports of the three reports for that month and place.
+
+One message per recipient, place and month: the dedupe key names the month and the place, so
+a second run (or beat firing twice) writes nothing more. No patient data: counts, durations
+and amounts only.
+
+The figures come from one small function per report (`coverage_figures`,
+`continuity_figures`, `indemnity_figures`), each taking the place and the month, with the
+narrowest definitions that answer the field's questions:
+
+- coverage: *needed* is the sum of the declared need (`days_wanted_per_month`) of the place's
+  active sites; *booked* and *done* are the month's days in those statuses, a half-day 0.5;
+  *fill rate* is (booked + done) / needed, none without a need;
+- continuity: *exams overdue* (awaiting a result past its expected date) and *tasks overdue*
+  (active past their deadline) as the summary is written; *median hours* from a result's
+  receipt to the exam's closure, over the exams closed during the month;
+- indemnities: the month's done days and their indemnities, and where each territory's
+  statement of the month stands (a territory with done days and no statement yet is a draft).
+
+TODO(issue 11): once `reports.coverage`, `reports.continuity` and `reports.indemnities` land
+(their helpers' branches), take these figures from the totals of their selectors for the same
+place and month, so that "fill rate", "overdue" and "median" mean exactly what the dashboards
+say; each function below is the one place to change. Likewise the dashboards' URL names.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.notifications import Message, notify_many
+from accounts.roles import Role
+from continuity.models import FollowUpTask, PendingExam
+from reports.models import Statement
+from reports.scope import Place
+from sites.models import HostSite, Membership, Region, Territory
+from vacations.models import Vacation, period_weight
+from vacations.monthly import previous_month
+
+KIND = "monthly_summary"
+ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=12, decimal_places=2))
+
+
+@dataclass(frozen=True)
+class Month:
+    first: Date
+    last: Date
+
+    @classmethod
+    def of(cls, day: Date) -> Month:
+        first = day.replace(day=1)
+        return cls(first, first.replace(day=calendar.monthrange(first.year, first.month)[1]))
+
+    @property
+    def code(self) -> str:
+        return f"{self.first:%Y-%m}"
+
+
+# --- The figures, one function per report ------------------------------------------------------
+
+
+def coverage_figures(place: Place, month: Month) -> dict[str, object]:
+    """Days needed, booked and done in the month, and the fill rate (module docstring)."""
+    need = place.sites.filter(status=HostSite.Status.ACTIVE).aggregate(
+        needed=Coalesce(Sum("days_wanted_per_month"), 0)
+    )["needed"]
+    weight = period_weight()
+    days = Vacation.objects.filter(
+        site__in=place.sites, date__gte=month.first, date__lte=month.last
+    ).aggregate(
+        booked=Coalesce(Sum(weight, filter=Q(status=Vacation.Status.BOOKED)), ZERO),
+        done=Coalesce(Sum(weight, filter=Q(status=Vacation.Status.DONE)), ZERO),
+    )
+    needed = Decimal(need)
+    taken = days["booked"] + days["done"]
+    return {
+        "days_needed": needed,
+        "days_booked": days["booked"],
+        "days_done": days["done"],
+        "fill_rate": round(taken * 100 / needed, 1) if needed else None,  # a percentage
+    }
+
+
+def continuity_figures(place: Place, month: Month, *, now: datetime) -> dict[str, object]:
+    """Exams and tasks overdue now, median hours from result to closure in the month."""
+    exams = PendingExam.objects.filter(site__in=place.sites)
+    closed = exams.filter(
+        status=PendingExam.Status.CLOSED,
+        received_at__isnull=False,
+        closed_at__date__gte=month.first,
+        closed_at__date__lte=month.last,
+    )
+    return {
+        "exams_overdue": exams.overdue(today=timezone.localdate(now)).count(),
+        "tasks_overdue": FollowUpTask.objects.filter(site__in=place.sites).overdue(now=now).count(),
+        "median_hours": _median_hours(closed),
+    }
+
+
+def _median_hours(exams) -> Decimal | None:
+    """The median time from receipt to closure, in hours: the database sorts, and only the
+    middle one or two rows are read (the same on PostgreSQL and SQLite)."""
+    waited = exams.annotate(
+        waited=ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
+    ).order_by("waited", "pk")
+    count = waited.count()
+    if not count:
+        return None
+    middle = list(waited.values_list("waited", flat=True)[(count - 1) // 2 : count // 2 + 1])
+    seconds = sum(value.total_seconds() for value in middle) / len(middle)
+    return round(Decimal(seconds) / 3600, 1)
+
+
+def indemnity_figures(place: Place, month: Month) -> dict[str, object]:
+    """The month's done days and amount, and the territories' statements by status."""
+    done = Vacation.objects.filter(
+        site__in=place.sites,
+        status=Vacation.Status.DONE,
+        date__gte=month.first,
+        date__lte=month.last,
+    )
+    totals = done.aggregate(
+        days=Coalesce(Sum(period_weight()), ZERO), amount=Coalesce(Sum("indemnity"), ZERO)
+    )
+    status = Statement.objects.filter(territory=OuterRef("pk"), month=month.first).values("status")
+    statements = dict.fromkeys(Statement.Status.values, 0)
+    rows = (
+        Territory.objects.filter(pk__in=done.values("site__territory"))
+        .annotate(statement=Coalesce(Subquery(status), Value(Statement.Status.DRAFT)))
+        .values("statement")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    statements.update({row["statement"]: row["n"] for row in rows})
+    amount = Decimal(totals["amount"]).quantize(Decimal("0.01"))
+    return {"days": totals["days"], "amount": amount, "statements": statements}
+
+
+# --- The links ----------------------------------------------------------------------------------
+
+# Page URL names and the paths they are expected at (issue 11 § 3): a dashboard not routed on
+# this branch yet still gets its link. TODO(issue 11): drop the fallbacks once they all land.
+DASHBOARDS = (
+    ("coverage", "reports:coverage", "/pilotage/couverture/"),  # overview: /pilotage/
+    ("continuity", "reports:continuity", "/pilotage/suivi/"),
+    ("indemnities", "reports:indemnities", "/pilotage/indemnites/"),
+)
+EXPORTS = (
+    ("coverage", "api-report-coverage", "/api/v1/reports/coverage/"),
+    ("continuity", "api-report-continuity", "/api/v1/reports/continuity/"),
+    ("indemnities", "api-report-indemnities", "/api/v1/reports/indemnities/"),
+)
+
+
+def _path(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
+def links(place: Place, month: Month) -> dict[str, object]:
+    """The place's overview, the dashboards and the CSV exports of the month for the place
+    (site-relative paths)."""
+    period = {"from": month.first.isoformat(), "to": month.last.isoformat()}
+    queries = {
+        "coverage": {**place.params, **period},
+        "continuity": {**place.params, **period},
+        "indemnities": {"month": month.code, **place.params},
+    }
+    overview = _path("reports:overview", "/pilotage/")
+    return {
+        "overview": f"{overview}?{urlencode(place.params)}" if place.params else overview,
+        "dashboards": {
+            report: f"{_path(name, fallback)}?{urlencode(queries[report])}"
+            for report, name, fallback in DASHBOARDS
+        },
+        "exports": {
+            report: f"{_path(name, fallback)}?{urlencode({**queries[report], 'format': 'csv'})}"
+            for report, name, fallback in EXPORTS
+        },
+    }
+
+
+# --- The job ------------------------------------------------------------------------------------
+
+
+def summary_context(place: Place, month: Month, *, now: datetime) -> dict[str, object]:
+    """What a summary's templates read (`notifications/monthly_summary.*`)."""
+    urls = links(place, month)
+    return {
+        "place": place.label,
+        "month_start": month.first,
+        "coverage": coverage_figures(place, month),
+        "continuity": continuity_figures(place, month, now=now),
+        "indemnities": indemnity_figures(place, month),
+        **urls,
+        "link": urls["overview"],
+    }
+
+
+def _recipients() -> tuple[dict[str, list[User]], list[User]]:
+    """ARS managers by region code, and the national managers (active ones only)."""
+    by_region: dict[str, list[User]] = {}
+    memberships = (
+        Membership.objects.filter(role=Role.ARS_MANAGER, user__is_active=True)
+        .select_related("user")
+        .order_by("region", "user")
+    )
+    for membership in memberships:
+        by_region.setdefault(membership.region_id, []).append(membership.user)
+    national = list(
+        User.objects.filter(is_active=True, memberships__role=Role.NATIONAL_MANAGER).order_by("pk")
+    )
+    return by_region, national
+
+
+@transaction.atomic
+def send_monthly_summaries(*, now: datetime | None = None) -> int:
+    """Write last month's summaries (delivery follows the commit); return how many were new."""
+    now = now or timezone.now()
+    month = Month.of(previous_month(timezone.localdate(now)))
+    by_region, national = _recipients()
+    messages = []
+    regions = Region.objects.in_bulk(list(by_region))
+    for code, users in by_region.items():
+        # Any of the region's ARS managers pilots all of it: its place is the region's.
+        place = Place(users[0], "region", region=regions[code])
+        context = summary_context(place, month, now=now)
+        messages.append(Message(users, KIND, context, f"summary:{month.code}:region-{code}"))
+    if national:
+        place = Place(national[0], "national")
+        context = summary_context(place, month, now=now)
+        messages.append(Message(national, KIND, context, f"summary:{month.code}:france"))
+    return len(notify_many(messages))
