@@ -169,7 +169,7 @@ class IndemnitiesReport(ReportView):
         return super().get(request)
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class TerritoryStatementSerializer(serializers.ModelSerializer):
     month = serializers.SerializerMethodField()
     territory_name = serializers.CharField(source="territory.name", read_only=True)
     validated_by = serializers.SerializerMethodField()
@@ -228,7 +228,7 @@ class _StatementStepView(APIView):
             raise NotFound
         require(request.user, self.perm, territory)
         statement = self.step(request, territory, month, body.validated_data)
-        return Response(StatementSerializer(statement).data)
+        return Response(TerritoryStatementSerializer(statement).data)
 
 
 class StatementValidateView(_StatementStepView):
@@ -236,7 +236,7 @@ class StatementValidateView(_StatementStepView):
 
     perm = "reports.validate_statement"
 
-    @extend_schema(request=StatementStepSerializer, responses=StatementSerializer)
+    @extend_schema(request=StatementStepSerializer, responses=TerritoryStatementSerializer)
     def post(self, request):
         return super().post(request)
 
@@ -249,7 +249,7 @@ class StatementReopenView(_StatementStepView):
 
     perm = "reports.reopen_statement"
 
-    @extend_schema(request=StatementStepSerializer, responses=StatementSerializer)
+    @extend_schema(request=StatementStepSerializer, responses=TerritoryStatementSerializer)
     def post(self, request):
         return super().post(request)
 
@@ -265,7 +265,7 @@ class StatementPayView(_StatementStepView):
     perm = "reports.pay_statement"
     body = StatementPaySerializer
 
-    @extend_schema(request=StatementPaySerializer, responses=StatementSerializer)
+    @extend_schema(request=StatementPaySerializer, responses=TerritoryStatementSerializer)
     def post(self, request):
         return super().post(request)
 
