@@ -49,14 +49,14 @@ EXPORT_PARAMETERS = [
 ]
 
 _FIELD_OF_KIND = {
-    "int": lambda: serializers.IntegerField(),
-    "id": lambda: serializers.CharField(),
-    "decimal": lambda: serializers.FloatField(),
-    "percent": lambda: serializers.FloatField(allow_null=True),
-    "money": lambda: serializers.DecimalField(max_digits=12, decimal_places=2),
-    "text": lambda: serializers.CharField(),
-    "date": lambda: serializers.DateField(),
-    "bool": lambda: serializers.BooleanField(),
+    "int": lambda **kw: serializers.IntegerField(**kw),
+    "id": lambda **kw: serializers.CharField(**kw),
+    "decimal": lambda **kw: serializers.FloatField(**kw),
+    "percent": lambda **kw: serializers.FloatField(allow_null=True, **kw),
+    "money": lambda **kw: serializers.DecimalField(max_digits=12, decimal_places=2, **kw),
+    "text": lambda **kw: serializers.CharField(**kw),
+    "date": lambda **kw: serializers.DateField(**kw),
+    "bool": lambda **kw: serializers.BooleanField(**kw),
 }
 
 
@@ -79,6 +79,11 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
         f"{name.title()}ReportRow",
         {c.key: _FIELD_OF_KIND[c.kind]() for c in columns},
     )
+    # The totals sum the figures only: a name or an id has no total.
+    totals = inline_serializer(
+        f"{name.title()}ReportTotals",
+        {c.key: _FIELD_OF_KIND[c.kind](required=False) for c in columns},
+    )
     page = inline_serializer(
         f"{name.title()}Report",
         {
@@ -86,7 +91,7 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": row.__class__(many=True),
-            "totals": row.__class__(allow_null=True),
+            "totals": totals.__class__(allow_null=True),
         },
     )
     return extend_schema(
