@@ -199,10 +199,10 @@ def territory_rows(place: Place, month: Date) -> QuerySet:
 # --- Per volunteer: the API's rows, the payer's CSV -------------------------------------------
 
 VOLUNTEER_COLUMNS = [
-    Column("volunteer", _("Volunteer id"), "id", hidden=True),
+    Column("volunteer", _("Volunteer id"), "int", hidden=True),
     Column("name", _("Volunteer"), "text"),
     Column("rpps", _("RPPS number"), "text"),
-    Column("territory", _("Territory id"), "id", hidden=True),
+    Column("territory", _("Territory id"), "int", hidden=True),
     Column("territory_name", _("Territory"), "text"),
     Column("days", _("Days"), "decimal"),
     Column("amount", _("Amount"), "money"),
