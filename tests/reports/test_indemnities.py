@@ -728,3 +728,18 @@ def test_the_openapi_schema_lists_the_report_and_the_steps(client, db):
         assert f"/api/v1/reports/indemnities/{path}" in schema["paths"]
     get = schema["paths"]["/api/v1/reports/indemnities/"]["get"]
     assert "month" in {p["name"] for p in get["parameters"]}
+
+
+def test_the_download_buttons_export_the_month_and_the_place_shown(client, world):
+    berry = world.territories["berry"]
+    client.force_login(world.users["ars"])
+    page = client.get(reverse("reports:indemnities"), {"territory": berry.pk, "month": "2027-01"})
+
+    csv_link = page.context["exports"][0]["url"]
+    response = client.get(csv_link)
+
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    keys = [c.key for c in VOLUNTEER_COLUMNS]
+    shown = {(int(line[keys.index("volunteer")]), berry.pk) for line in lines[1:]}
+    assert shown == set(expected(JAN, {berry.pk}))
+    assert {line[keys.index("status")] for line in lines[1:]} == {"paid"}
