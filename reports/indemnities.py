@@ -181,10 +181,11 @@ def children_table(place: Place, month: Date) -> Table:
 
 def territory_rows(place: Place, month: Date) -> QuerySet:
     """The territories of the place with closed days in `month`, with their figures and their
-    statement's status, by name (the page paginates it)."""
+    statement's status, by name (the page paginates it). A statement covers its whole
+    territory: on a site's page, its territory's figures (what a signature would certify)."""
     return (
         closed_days(month)
-        .filter(site__in=place.sites)
+        .filter(site__territory__in=place.territories)
         .values("site__territory", "site__territory__name", "statement_status")
         .annotate(
             days=_sum_days(),

@@ -743,3 +743,21 @@ def test_the_download_buttons_export_the_month_and_the_place_shown(client, world
     shown = {(int(line[keys.index("volunteer")]), berry.pk) for line in lines[1:]}
     assert shown == set(expected(JAN, {berry.pk}))
     assert {line[keys.index("status")] for line in lines[1:]} == {"paid"}
+
+
+def test_on_a_sites_page_the_statement_shows_its_whole_territory(client, world):
+    champagne = world.territories["champagne"]  # validated in February
+    site = champagne.sites.first()  # the traveller's; the anchor worked at the other one
+    client.force_login(world.users["tm_champagne"])
+    html = client.get(
+        reverse("reports:indemnities"), {"site": site.pk, "month": "2027-02"}
+    ).content.decode()
+    tables = Tables(html).tables
+
+    [row] = tables["statements"]["tbody"]
+    [place] = tables["report-indemnities_by_place"]["tbody"]
+    whole = sum(r["amount"] for r in expected(FEB, {champagne.pk}).values())
+    assert place[0]["text"] == site.name
+    assert number(place[2]["text"]) < whole  # the site's own days
+    assert number(row[2]["text"]) == whole  # what a signature certifies
+    assert 'data-testid="changed"' not in html
