@@ -39,6 +39,15 @@ class Statement(models.Model):
     )
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    # What the territory manager validated (and the ARS then pays): a day closed late, after
+    # the validation, changes the month's figures but not these; the payment is refused until
+    # the statement is validated again (`reports.services`).
+    validated_days = models.DecimalField(
+        _("days validated"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    validated_amount = models.DecimalField(
+        _("amount validated (EUR)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     history = HistoricalRecords()
 
@@ -56,6 +65,11 @@ class Statement(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_at__isnull=False),
                 name="statement_paid_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | Q(validated_days__isnull=False, validated_amount__isnull=False),
+                name="statement_validated_has_figures",
             ),
         ]
 

@@ -5,13 +5,45 @@ from __future__ import annotations
 
 from django.urls import path
 
+from reports import api
+from reports.views import indemnities
 from reports.views.readiness import readiness_page
 
 app_name = "reports"
 
 urlpatterns: list = [
     path("pilotage/preparation/", readiness_page, name="readiness"),
+    path("pilotage/indemnites/", indemnities.indemnities_page, name="indemnities"),
+    path("pilotage/indemnites/jours/", indemnities.indemnity_days, name="indemnity_days"),
+    path(
+        "pilotage/indemnites/territoires/<int:pk>/valider/",
+        indemnities.statement_validate,
+        name="statement_validate",
+    ),
+    path(
+        "pilotage/indemnites/territoires/<int:pk>/rouvrir/",
+        indemnities.statement_reopen,
+        name="statement_reopen",
+    ),
+    path(
+        "pilotage/indemnites/territoires/<int:pk>/payer/",
+        indemnities.statement_pay,
+        name="statement_pay",
+    ),
 ]
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("indemnities/", api.IndemnitiesReport.as_view(), name="api-report-indemnities"),
+    path(
+        "indemnities/validate/",
+        api.StatementValidateView.as_view(),
+        name="api-report-indemnities-validate",
+    ),
+    path(
+        "indemnities/reopen/",
+        api.StatementReopenView.as_view(),
+        name="api-report-indemnities-reopen",
+    ),
+    path("indemnities/pay/", api.StatementPayView.as_view(), name="api-report-indemnities-pay"),
+]

@@ -9,7 +9,7 @@ from datetime import date as Date
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,8 +58,9 @@ def send_monthly_statements(*, now: datetime | None = None) -> int:
         )
     per_territory = {
         row["site__territory"]: row
+        # Days weighed as everywhere (a half-day is 0.5), as the pilots' indemnities report.
         for row in done.values("site__territory", "site__territory__name").annotate(
-            days=Count("pk"), amount=Sum("indemnity")
+            days=Sum(period_weight()), amount=Sum("indemnity")
         )
     }
     managers = Membership.objects.filter(
@@ -74,7 +75,7 @@ def send_monthly_statements(*, now: datetime | None = None) -> int:
                 context={
                     "month": month.strftime("%m/%Y"),
                     "territory": row["site__territory__name"],
-                    "days": str(row["days"]),
+                    "days": f"{row['days'].normalize()}",
                     "amount": row["amount"],
                     "link": reverse("coverage"),
                 },

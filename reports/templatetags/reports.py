@@ -17,3 +17,9 @@ def cell(row: dict, column: Column) -> str:
 @register.filter
 def get_item(mapping, key):
     return (mapping or {}).get(key)
+
+
+@register.filter
+def figure(value, kind: str) -> str:
+    """A figure outside a table row, shown like the tables' cells (`{{ x|figure:"money" }}`)."""
+    return display(value, kind)

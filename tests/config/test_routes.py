@@ -118,6 +118,11 @@ def NEW_HANDOVER(_world, day):  # noqa: N802
     return {"vacation": day.pk, "text": "RAS"}
 
 
+def LAST_MONTH(_world, territory):  # noqa: N802 - a statement of last month (nothing closed)
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return {"territory": territory.pk, "month": month, "reference": "VIR-1"}
+
+
 EXPECTED: dict[tuple[str, str], Case] = {
     # --- Home, health, inbox
     ("", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
@@ -286,6 +291,40 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("suivi/transmissions/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/transmissions/<int:pk>/", "GET"): Case(
         "handover", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
+    ),
+    # --- Reports: indemnities (pilots read; the territory manager validates, the ARS pays)
+    ("pilotage/indemnites/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("pilotage/indemnites/jours/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("pilotage/indemnites/territoires/<int:pk>/valider/", "POST"): Case(
+        "territory", IN="302 403 403 403 302 403 403 403", OUT="302 403 403 403 404 404 403 403"
+    ),
+    ("pilotage/indemnites/territoires/<int:pk>/rouvrir/", "POST"): Case(
+        "territory", IN="302 403 403 403 302 302 403 403", OUT="302 403 403 403 404 404 403 403"
+    ),
+    ("pilotage/indemnites/territoires/<int:pk>/payer/", "POST"): Case(
+        "territory", IN="302 403 403 403 403 302 403 403", OUT="302 403 403 403 404 404 403 403"
+    ),
+    ("api/v1/reports/indemnities/", "GET"): Case("-", IN="401 403 403 403 200 200 200 200"),
+    ("api/v1/reports/indemnities/validate/", "POST"): Case(
+        "territory",
+        IN="401 403 403 403 409 403 403 403",
+        OUT="401 403 403 403 404 404 403 403",
+        data=LAST_MONTH,
+        api=("statement_validate", "POST"),
+    ),
+    ("api/v1/reports/indemnities/reopen/", "POST"): Case(
+        "territory",
+        IN="401 403 403 403 409 409 403 403",
+        OUT="401 403 403 403 404 404 403 403",
+        data=LAST_MONTH,
+        api=("statement_reopen", "POST"),
+    ),
+    ("api/v1/reports/indemnities/pay/", "POST"): Case(
+        "territory",
+        IN="401 403 403 403 403 409 403 403",
+        OUT="401 403 403 403 404 404 403 403",
+        data=LAST_MONTH,
+        api=("statement_pay", "POST"),
     ),
     # --- API
     ("api/v1/auth/token/", "POST"): Case("-", IN="400 400 400 400 400 400 400 400"),

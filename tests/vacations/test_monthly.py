@@ -50,3 +50,6 @@ def test_on_the_first_each_volunteer_and_manager_gets_the_month_once(
     assert "400,00 €" in bodies[worked.user.email]
     assert "?month=2027-03" in bodies[worked.user.email]
     assert "400,00 €" in bodies[manager.email]
+    # A day and two half-days: two days, as the indemnities report counts them (not three).
+    assert " 2 " in bodies[manager.email]
+    assert " 3 " not in bodies[manager.email]
