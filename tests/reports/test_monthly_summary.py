@@ -5,6 +5,7 @@ the national managers, with the dashboards and the month's CSV exports linked.""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -82,9 +83,13 @@ def world(db):
             FollowUpTask(site=s4, kind="other", title="T5", due_at=at(2)),
         ]
     )  # fmt: skip
-    Statement.objects.create(territory=cher, month=FEB, status="validated", validated_at=at(28))
-    Statement.objects.create(territory=larzac, month=FEB, status="paid", validated_at=at(20),
-                             paid_at=at(27))  # fmt: skip
+    signed = {"validated_days": Decimal("1"), "validated_amount": Decimal("200")}
+    Statement.objects.create(
+        territory=cher, month=FEB, status="validated", validated_at=at(28), **signed
+    )
+    Statement.objects.create(
+        territory=larzac, month=FEB, status="paid", validated_at=at(20), paid_at=at(27), **signed
+    )
     return {"cher": cher, "larzac": larzac}
 
 
