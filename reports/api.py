@@ -120,15 +120,16 @@ class ReportView(APIView):
             return exports.xlsx_response(table, filename=self.filename(table, place))
         paginator = Pagination()
         rows = paginator.paginate_queryset(list(table.rows), request, view=self)
+        # The columns only: a row's other keys (`url`, `links`) are the page's.
         kinds = {c.key: c.kind for c in table.columns}
         body = paginator.get_paginated_response(
-            [{k: json_value(v, kinds.get(k, "text")) for k, v in row.items()} for row in rows]
+            [{k: json_value(row.get(k), kind) for k, kind in kinds.items()} for row in rows]
         ).data
         totals = table.totals
         body["totals"] = (
             None
             if totals is None
-            else {k: json_value(v, kinds.get(k, "text")) for k, v in totals.items()}
+            else {k: json_value(totals.get(k), kind) for k, kind in kinds.items()}
         )
         for key, value in table.meta.items():
             body[key] = json_value(value, "date") if hasattr(value, "isoformat") else value
