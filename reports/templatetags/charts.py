@@ -37,8 +37,8 @@ section that stays in the DOM.
         France by region (<map-chart level="reg">); values and links keyed by INSEE region
         code ("84", "94", "01"…).
 
-Numbers are ints, floats or Decimals; floats and Decimals are rounded to 2 decimals, the same
-in the chart and in the table. Every map also takes `date` (shown as "Mise à jour", default
+Numbers are ints, floats or Decimals; floats and Decimals are rounded half up to 2 decimals,
+the same in the chart and in the table; NaN and infinities count as None. Every map also takes `date` (shown as "Mise à jour", default
 today) and every tag `palette` (one of PALETTES). Inside a department no boundaries are
 available: show territories with `bar_chart`.
 """
@@ -49,7 +49,7 @@ import datetime
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 from typing import Any
 
@@ -79,6 +79,7 @@ DEPARTMENT_NAMES = {code: name for code, name, _region in DEPARTMENTS}
 REGION_NAMES = dict(REGIONS)
 _STATE = "_releve_charts"
 NBSP = "\u00a0"
+CENT = Decimal("0.01")
 
 
 def _state(context: template.Context) -> dict[str, Any]:
@@ -120,8 +121,12 @@ def _number(value: Any) -> int | float | None:
         raise TypeError(f"a chart value must be a number or None, not {value!r}")
     if isinstance(value, int):
         return value
-    rounded = round(float(value), 2)
-    return int(rounded) if rounded.is_integer() else rounded
+    number = Decimal(str(value))
+    if not number.is_finite():  # a rate over nothing: no value, not an invalid JSON NaN
+        return None
+    # Half up from the decimal digits one reads (4.125 -> 4.13), not float's binary ones.
+    rounded = number.quantize(CENT, rounding=ROUND_HALF_UP)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
 def _shown(value: int | float | None, unit: str) -> str:
