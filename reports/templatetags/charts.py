@@ -37,10 +37,15 @@ section that stays in the DOM.
         France by region (<map-chart level="reg">); values and links keyed by INSEE region
         code ("84", "94", "01"…).
 
+    {% chart_assets %}
+        optional, in a page's {% block extra_css %}: the components' stylesheets and scripts
+        in the head; the chart tags then do not write them again.
+
 Numbers are ints, floats or Decimals; floats and Decimals are rounded half up to 2 decimals,
-the same in the chart and in the table; NaN and infinities count as None. Every map also takes `date` (shown as "Mise à jour", default
-today) and every tag `palette` (one of PALETTES). Inside a department no boundaries are
-available: show territories with `bar_chart`.
+the same in the chart and in the table; NaN and infinities count as None. Every map also takes
+`date` (shown as "Mise à jour", default today) and every tag `palette` (one of PALETTES). Site
+points are drawn on mainland France and Corsica only (overseas sites are listed, not drawn).
+Inside a department no boundaries are available: show its territories with `bar_chart`.
 """
 
 from __future__ import annotations
