@@ -12,9 +12,6 @@ from django.views.decorators.http import require_safe
 from reports import coverage
 from reports.tables import display
 from reports.views.common import dashboard_context
-from sites.reference import DEPARTMENTS
-
-DEPARTMENT_NAMES = {code: name for code, name, _region in DEPARTMENTS}
 
 
 def coverage_tiles(place, head: coverage.Headline) -> list[dict]:
@@ -74,18 +71,4 @@ def overview(request: HttpRequest) -> HttpResponse:
         context["map"] = priority
         context["map_links"] = _map_links(place, priority)
         context["map_region"] = place.region.pk if place.region is not None else None
-        # region_map's data at the national level: {region code: share}, and their links.
-        context["region_links"] = {
-            code: f"{reverse('reports:overview')}?region={code}" for code in priority.regions
-        }
-        context["map_rows"] = [
-            {
-                "code": code,
-                "name": f"{DEPARTMENT_NAMES.get(code, code)} ({code})",
-                "count": priority.counts[code],
-                "share": display(share, "decimal"),
-                "url": context["map_links"][code],
-            }
-            for code, share in priority.departments.items()
-        ]
     return render(request, "reports/overview.html", context)

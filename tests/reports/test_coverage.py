@@ -326,6 +326,10 @@ def test_the_region_page_shows_each_department_figures_computed_from_the_raw_row
     cells = page_cells(response.content)
     for row in table.rows:
         assert cells[row["name"]] == shown(want[row["id"]], table.visible_columns[1:])
+    # The charts: days per week and fill rate per department, each with its data table.
+    charts = response.content.decode()
+    assert "<line-chart " in charts
+    assert "<bar-chart " in charts
     # The total adds the rows up.
     assert table.totals["days_open"] == sum(w["days_open"] for w in want.values())
     assert table.totals["days_needed"] == sum(w["days_needed"] for w in want.values())
@@ -575,8 +579,14 @@ def test_the_overview_tiles_and_map_come_from_the_same_figures(client, world, ar
     assert response.context["map_region"] == REGION
     for url in response.context["map_links"].values():
         assert client.get(url).status_code == 200
+    # Drawn by the DSFR map of the region, with its data table (each department a link).
     html = response.content.decode()
-    assert 'data-testid="priority-map-table"' in html
+    assert "<map-chart-reg " in html
+    assert 'region="CVL"' in html
+    table = html[html.index('data-testid="map-table"') :]
+    for code, url in response.context["map_links"].items():
+        assert f'data-code="{code}"' in table
+        assert f'href="{url}"' in table.replace("&amp;", "&")
 
 
 def test_the_charts_data_counts_days_booked_or_done_per_week_and_child(world, ars):
@@ -752,3 +762,18 @@ class transaction_rolled_back:  # noqa: N801 - used as a context manager
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
         return False
+
+
+def test_the_national_map_is_france_by_department_and_drills_into_regions(client, world, national):
+    client.force_login(national)
+
+    response = client.get(reverse("reports:overview"))
+
+    html = response.content.decode()
+    assert "<map-chart " in html
+    priority = Territory.objects.filter(is_priority=True)
+    assert set(response.context["map"].departments) == {t.department_id for t in priority}
+    assert response.context["map_links"]["12"] == reverse("reports:overview") + "?region=76"
+    drilled = client.get(response.context["map_links"]["18"])
+    assert drilled.context["place"].level == "region"
+    assert "<map-chart-reg " in drilled.content.decode()
