@@ -777,3 +777,13 @@ def test_the_national_map_is_france_by_department_and_drills_into_regions(client
     drilled = client.get(response.context["map_links"]["18"])
     assert drilled.context["place"].level == "region"
     assert "<map-chart-reg " in drilled.content.decode()
+
+
+def test_a_period_ending_before_it_starts_is_refused_on_the_page_too(client, ars):
+    client.force_login(ars)
+
+    response = client.get(reverse("reports:coverage"), {"from": "2027-03-10", "to": "2027-03-01"})
+
+    assert response.status_code == 200
+    assert response.context["period"] == NEXT_4_WEEKS  # the default, said so
+    assert 'id="period-to-error"' in response.content.decode()
