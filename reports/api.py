@@ -43,15 +43,16 @@ EXPORT_PARAMETERS = [
     OpenApiParameter("sep", str, enum=[",", ";"], description="CSV separator (default `,`)."),
 ]
 
+# Every cell may be null: a rate without a need, a population unknown, the totals' names.
 _FIELD_OF_KIND = {
-    "int": lambda: serializers.IntegerField(),
-    "id": lambda: serializers.CharField(),
-    "decimal": lambda: serializers.FloatField(),
-    "percent": lambda: serializers.FloatField(allow_null=True),
-    "money": lambda: serializers.DecimalField(max_digits=12, decimal_places=2),
-    "text": lambda: serializers.CharField(),
-    "date": lambda: serializers.DateField(),
-    "bool": lambda: serializers.BooleanField(),
+    "int": serializers.IntegerField,
+    "id": serializers.CharField,
+    "decimal": serializers.FloatField,
+    "percent": serializers.FloatField,
+    "money": lambda **kw: serializers.DecimalField(max_digits=12, decimal_places=2, **kw),
+    "text": serializers.CharField,
+    "date": serializers.DateField,
+    "bool": serializers.BooleanField,
 }
 
 
@@ -72,7 +73,7 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
     """The OpenAPI description of a report, from its columns."""
     row = inline_serializer(
         f"{name.title()}ReportRow",
-        {c.key: _FIELD_OF_KIND[c.kind]() for c in columns},
+        {c.key: _FIELD_OF_KIND[c.kind](allow_null=True) for c in columns},
     )
     page = inline_serializer(
         f"{name.title()}Report",
