@@ -97,7 +97,12 @@ ALERT = Column("alert", _("Alert"), "text", hidden=True)
 
 def columns_for(kind: str) -> list[Column]:
     """The columns of a table whose rows are regions, departments, territories or sites."""
-    head = [Column("id", _("Code"), "id", hidden=True), Column("name", LEVEL_LABELS[kind], "text")]
+    # Regions and departments are named by an INSEE code, territories and sites by a number.
+    id_kind = "int" if kind in ("territory", "site") else "id"
+    head = [
+        Column("id", _("Code"), id_kind, hidden=True),
+        Column("name", LEVEL_LABELS[kind], "text"),
+    ]
     if kind == "site":
         return [*head, Column("status", _("Status"), "text"), *DAY_COLUMNS]
     if kind == "territory":

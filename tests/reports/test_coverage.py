@@ -668,6 +668,10 @@ def test_the_openapi_schema_lists_the_coverage_report(client):
     operation = schema["paths"]["/api/v1/reports/coverage/"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"from", "to", "region", "department", "territory", "site", "format", "sep"} <= names
+    row = schema["components"]["schemas"]["CoverageReportRow"]["properties"]
+    assert row["id"]["type"] == "integer"
+    assert row["days_per_10000"]["nullable"] is True  # no population, no rate
+    assert row["fill_rate"]["nullable"] is True
 
 
 def test_the_old_coverage_grid_still_answers_and_leads_to_the_dashboard(client, world, ars):
