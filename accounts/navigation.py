@@ -40,7 +40,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("My volunteer profile"), "volunteer_profile", frozenset({Role.VOLUNTEER})),
     NavItem(_("My planning"), "my_planning", frozenset({Role.VOLUNTEER})),
     NavItem(_("Open days"), "open_days", frozenset({Role.VOLUNTEER})),
-    NavItem(_("Coverage"), "coverage", PILOT_ROLES),
+    NavItem(_("Coverage"), "reports:coverage", PILOT_ROLES),
     NavItem(
         _("Follow-up"),
         "continuity_worklist",

@@ -48,15 +48,16 @@ EXPORT_PARAMETERS = [
     OpenApiParameter("sep", str, enum=[",", ";"], description="CSV separator (default `,`)."),
 ]
 
+# Every cell may be null: a rate without a need, a population unknown, the totals' names.
 _FIELD_OF_KIND = {
-    "int": lambda **kw: serializers.IntegerField(**kw),
-    "id": lambda **kw: serializers.CharField(**kw),
-    "decimal": lambda **kw: serializers.FloatField(**kw),
-    "percent": lambda **kw: serializers.FloatField(allow_null=True, **kw),
+    "int": serializers.IntegerField,
+    "id": serializers.CharField,
+    "decimal": serializers.FloatField,
+    "percent": serializers.FloatField,
     "money": lambda **kw: serializers.DecimalField(max_digits=12, decimal_places=2, **kw),
-    "text": lambda **kw: serializers.CharField(**kw),
-    "date": lambda **kw: serializers.DateField(**kw),
-    "bool": lambda **kw: serializers.BooleanField(**kw),
+    "text": serializers.CharField,
+    "date": serializers.DateField,
+    "bool": serializers.BooleanField,
 }
 
 
@@ -77,12 +78,12 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
     """The OpenAPI description of a report, from its columns."""
     row = inline_serializer(
         f"{name.title()}ReportRow",
-        {c.key: _FIELD_OF_KIND[c.kind]() for c in columns},
+        {c.key: _FIELD_OF_KIND[c.kind](allow_null=True) for c in columns},
     )
     # The totals sum the figures only: a name or an id has no total.
     totals = inline_serializer(
         f"{name.title()}ReportTotals",
-        {c.key: _FIELD_OF_KIND[c.kind](required=False) for c in columns},
+        {c.key: _FIELD_OF_KIND[c.kind](required=False, allow_null=True) for c in columns},
     )
     page = inline_serializer(
         f"{name.title()}Report",
@@ -130,15 +131,16 @@ class ReportView(APIView):
             return exports.xlsx_response(table, filename=self.filename(table, place))
         paginator = Pagination()
         rows = paginator.paginate_queryset(list(table.rows), request, view=self)
+        # The columns only: a row's other keys (`url`, `links`) are the page's.
         kinds = {c.key: c.kind for c in table.columns}
         body = paginator.get_paginated_response(
-            [{k: json_value(v, kinds.get(k, "text")) for k, v in row.items()} for row in rows]
+            [{k: json_value(row.get(k), kind) for k, kind in kinds.items()} for row in rows]
         ).data
         totals = table.totals
         body["totals"] = (
             None
             if totals is None
-            else {k: json_value(v, kinds.get(k, "text")) for k, v in totals.items()}
+            else {k: json_value(totals.get(k), kind) for k, kind in kinds.items()}
         )
         for key, value in table.meta.items():
             body[key] = json_value(value, "date") if hasattr(value, "isoformat") else value

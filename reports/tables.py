@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def display(value, kind: str) -> str:
     """A value as the page shows it (French decimals through the active locale)."""
     if value is None:
         return "—"
+    if kind == "bool":
+        return gettext("Yes") if value else gettext("No")
     if kind == "percent":
         return f"{number_format(Decimal(value) * 100, 0)} %"
     if kind == "money":

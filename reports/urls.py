@@ -6,12 +6,15 @@ from __future__ import annotations
 from django.urls import path
 
 from reports import api
-from reports.views import indemnities
+from reports.views import coverage, indemnities, overview
 from reports.views.readiness import readiness_page
 
 app_name = "reports"
 
 urlpatterns: list = [
+    path("pilotage/", overview.overview, name="overview"),
+    path("pilotage/couverture/", coverage.coverage, name="coverage"),
+    path("pilotage/couverture/jours/", coverage.coverage_days, name="coverage_days"),
     path("pilotage/preparation/", readiness_page, name="readiness"),
     path("pilotage/indemnites/", indemnities.indemnities_page, name="indemnities"),
     path("pilotage/indemnites/jours/", indemnities.indemnity_days, name="indemnity_days"),
@@ -34,6 +37,7 @@ urlpatterns: list = [
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
 api_urlpatterns: list = [
+    path("coverage/", coverage.CoverageReport.as_view(), name="api-report-coverage"),
     path("indemnities/", api.IndemnitiesReport.as_view(), name="api-report-indemnities"),
     path(
         "indemnities/validate/",

@@ -85,6 +85,9 @@ def _key_pages() -> dict[str, list[str]]:
             *common,
             reverse("volunteer_list"),
             reverse("coverage"),
+            reverse("reports:overview"),
+            reverse("reports:coverage"),
+            reverse("reports:coverage_days"),
             reverse("site_list"),
         ],
         "dr.martin@demo.releve.fr": [

@@ -193,8 +193,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("mon-planning/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("jours-ouverts/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("couverture/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
-    # --- Dashboards (reports): the place is named by query parameters (404 outside scope:
-    # tests/reports)
+    # --- Dashboards (reports): pilots only; the place is a query parameter (404 outside the
+    # scope: tests/reports)
+    ("pilotage/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("pilotage/couverture/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("pilotage/couverture/jours/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     ("pilotage/preparation/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     # --- Catalogue and sites: pages
     ("lieux/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
@@ -333,6 +336,7 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("api/v1/volunteers/me/statement/pdf/", "GET"): Case("-", IN="401 400 404 404 404 404 404 404"),
     ("api/v1/results/hl7/", "POST"): Case("-", IN="401 403 422 422 422 422 403 422"),
     ("api/v1/results/fhir/", "POST"): Case("-", IN="401 403 422 422 422 422 403 422"),
+    ("api/v1/reports/coverage/", "GET"): Case("-", IN="401 403 403 403 200 200 200 200"),
     ("api/v1/schema/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200", only="anonymous"),
     ("api/v1/docs/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200", only="anonymous"),
     ("api/v1/regions/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),

@@ -819,8 +819,11 @@ def test_volunteers_and_managers_find_their_planning_pages_in_the_menu(
         return {item["url"] for item in client.get(reverse("home")).context["nav_items"]}
 
     assert {reverse("my_planning"), reverse("open_days")} <= menu(volunteer.user)
-    assert reverse("coverage") not in menu(volunteer.user)
-    assert reverse("coverage") in menu(territory_manager)
+    # Managers' "Coverage" is the dashboard (`/pilotage/couverture/`); the week-by-week grid
+    # of sites (`coverage`) opens from it.
+    assert reverse("reports:coverage") not in menu(volunteer.user)
+    assert reverse("reports:coverage") in menu(territory_manager)
+    assert reverse("coverage") not in menu(territory_manager)
     assert reverse("my_planning") not in menu(territory_manager)
 
 

@@ -1,0 +1,74 @@
+"""The pilots' overview (`/pilotage/`): headline tiles of every topic and the map."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+
+from reports import coverage
+from reports.tables import display
+from reports.views.common import dashboard_context
+
+
+def coverage_tiles(place, head: coverage.Headline) -> list[dict]:
+    """The coverage tiles: the next four weeks' need against the days covered, the fill
+    rate, the red priority territories; each opens what it counts."""
+    query = "&".join(q for q in (place.query, coverage.period_query(head.period)) if q)
+    page = f"{reverse('reports:coverage')}?{query}"
+    return [
+        {
+            "name": "days_needed",
+            "label": _("Days needed in the next 4 weeks"),
+            "value": display(head.days_needed, "decimal"),
+            "url": page,
+        },
+        {
+            "name": "days_covered",
+            "label": _("Days booked or done in the next 4 weeks"),
+            "value": display(head.days_covered, "decimal"),
+            "url": coverage.days_url(place.params, head.period, coverage.COVERED),
+        },
+        {
+            "name": "fill_rate",
+            "label": _("Fill rate in the next 4 weeks"),
+            "value": display(head.fill_rate, "percent"),
+            "url": page,
+        },
+        {
+            "name": "red_territories",
+            "label": _("Priority territories in red"),
+            "value": display(len(head.red), "int"),
+            "url": f"{page}#red-lists",
+            "alert": len(head.red) > 0,
+        },
+    ]
+
+
+def _map_links(place, priority: coverage.PriorityMap) -> dict[str, str]:
+    """Where a department of the map leads: France → its region's overview (drill into the
+    region); a region → the department's coverage (its territories)."""
+    if place.level == "national":
+        base = reverse("reports:overview")
+        return {code: f"{base}?region={region}" for code, region in priority.region_of.items()}
+    base = reverse("reports:coverage")
+    return {code: f"{base}?department={code}" for code in priority.departments}
+
+
+@login_required
+@require_safe
+def overview(request: HttpRequest) -> HttpResponse:
+    place, context = dashboard_context(request, "overview")
+    head = coverage.headline(place)
+    context["tiles"] = coverage_tiles(place, head)
+    # Readiness, follow-up and money add their tiles here (their topics' selectors).
+    context["red"] = head.red
+    if place.level in ("national", "region"):
+        priority = coverage.priority_map(place)
+        context["map"] = priority
+        context["map_links"] = _map_links(place, priority)
+        context["map_region"] = place.region.pk if place.region is not None else None
+    return render(request, "reports/overview.html", context)
