@@ -411,10 +411,16 @@ class Headline:
     red: RedLists
 
 
+def place_totals(place: Place, period: Period) -> dict:
+    """The place's own figures over the period (needed, each status, fill rate): two queries.
+    What the overview, the home page and the monthly summary say about coverage."""
+    return figures(_needs(place, period, None)[None], _days(place, period, None)[None])
+
+
 def headline(place: Place, *, today: Date | None = None) -> Headline:
     today = today or timezone.localdate()
     period = next_weeks(today)
-    row = figures(_needs(place, period, None)[None], _days(place, period, None)[None])
+    row = place_totals(place, period)
     return Headline(
         period=period,
         days_needed=row["days_needed"],

@@ -42,13 +42,8 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -56,10 +51,11 @@ from accounts.models import User
 from accounts.notifications import Message, notify_many
 from accounts.roles import Role
 from continuity.models import FollowUpTask, PendingExam
+from reports import coverage, indemnities
 from reports.models import Statement
+from reports.periods import Period
 from reports.scope import Place
-from sites.models import HostSite, Membership, Region, Territory
-from vacations.models import Vacation, period_weight
+from sites.models import Membership, Region, Territory
 from vacations.monthly import previous_month
 
 KIND = "monthly_summary"
@@ -85,24 +81,15 @@ class Month:
 
 
 def coverage_figures(place: Place, month: Month) -> dict[str, object]:
-    """Days needed, booked and done in the month, and the fill rate (module docstring)."""
-    need = place.sites.filter(status=HostSite.Status.ACTIVE).aggregate(
-        needed=Coalesce(Sum("days_wanted_per_month"), 0)
-    )["needed"]
-    weight = period_weight()
-    days = Vacation.objects.filter(
-        site__in=place.sites, date__gte=month.first, date__lte=month.last
-    ).aggregate(
-        booked=Coalesce(Sum(weight, filter=Q(status=Vacation.Status.BOOKED)), ZERO),
-        done=Coalesce(Sum(weight, filter=Q(status=Vacation.Status.DONE)), ZERO),
-    )
-    needed = Decimal(need)
-    taken = days["booked"] + days["done"]
+    """Days needed, booked and done in the month, and the fill rate: the coverage report's
+    own figures (`reports.coverage.place_totals`), the rate shown as a percentage."""
+    row = coverage.place_totals(place, Period(month.first, month.last))
+    rate = row["fill_rate"]
     return {
-        "days_needed": needed,
-        "days_booked": days["booked"],
-        "days_done": days["done"],
-        "fill_rate": round(taken * 100 / needed, 1) if needed else None,  # a percentage
+        "days_needed": row["days_needed"],
+        "days_booked": row["days_booked"],
+        "days_done": row["days_done"],
+        "fill_rate": None if rate is None else round(rate * 100, 1),
     }
 
 
@@ -137,21 +124,14 @@ def _median_hours(exams) -> Decimal | None:
 
 
 def indemnity_figures(place: Place, month: Month) -> dict[str, object]:
-    """The month's done days and amount, and the territories' statements by status."""
-    done = Vacation.objects.filter(
-        site__in=place.sites,
-        status=Vacation.Status.DONE,
-        date__gte=month.first,
-        date__lte=month.last,
-    )
-    totals = done.aggregate(
-        days=Coalesce(Sum(period_weight()), ZERO), amount=Coalesce(Sum("indemnity"), ZERO)
-    )
-    status = Statement.objects.filter(territory=OuterRef("pk"), month=month.first).values("status")
+    """The month's closed days and amount (`reports.indemnities`' own definition), and the
+    territories' statements by status."""
+    done = indemnities.closed_days(month.first).filter(site__in=place.sites)
+    totals = indemnities.figures(done)
     statements = dict.fromkeys(Statement.Status.values, 0)
     rows = (
         Territory.objects.filter(pk__in=done.values("site__territory"))
-        .annotate(statement=Coalesce(Subquery(status), Value(Statement.Status.DRAFT)))
+        .annotate(statement=indemnities.statement_status(month.first, "pk"))
         .values("statement")
         .annotate(n=Count("pk"))
         .order_by()
