@@ -3,9 +3,17 @@
 
 from __future__ import annotations
 
+from django.urls import path
+
+from reports.views import continuity
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("pilotage/suivi/", continuity.continuity, name="continuity"),
+]
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
-api_urlpatterns: list = []
+api_urlpatterns: list = [
+    path("continuity/", continuity.ContinuityReport.as_view(), name="api-report-continuity"),
+]
