@@ -108,9 +108,9 @@ class World:
                 # One day each (a volunteer's days never overlap: PostgreSQL checks it).
                 when = TODAY - (40 + len(self.sites)) * DAY
                 day = open_day(site, when, status="done", volunteer=prescriber)
-                for _ in range(rng.randint(0, 12)):
+                for _ in range(rng.randint(2, 20)):
                     exams.append(self._exam(rng, day, author, len(exams)))
-                tasks.extend(self._task(rng, site) for _ in range(rng.randint(0, 12)))
+                tasks.extend(self._task(rng, site) for _ in range(rng.randint(2, 20)))
                 incoming.extend(self._incoming(rng, site) for _ in range(rng.randint(0, 4)))
         incoming.append(self._incoming(rng, None))  # no site: counted nowhere
         incoming[-1].outcome, incoming[-1].resolved_at = "quarantined", None
