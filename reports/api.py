@@ -8,6 +8,7 @@ the whole table as a download, the CSV streamed. The place narrows with
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -44,14 +45,14 @@ EXPORT_PARAMETERS = [
 ]
 
 _FIELD_OF_KIND = {
-    "int": lambda: serializers.IntegerField(),
-    "id": lambda: serializers.CharField(),
-    "decimal": lambda: serializers.FloatField(),
-    "percent": lambda: serializers.FloatField(allow_null=True),
-    "money": lambda: serializers.DecimalField(max_digits=12, decimal_places=2),
-    "text": lambda: serializers.CharField(),
-    "date": lambda: serializers.DateField(),
-    "bool": lambda: serializers.BooleanField(),
+    "int": serializers.IntegerField,
+    "id": serializers.CharField,
+    "decimal": partial(serializers.FloatField, allow_null=True),  # e.g. a median of nothing
+    "percent": partial(serializers.FloatField, allow_null=True),
+    "money": partial(serializers.DecimalField, max_digits=12, decimal_places=2),
+    "text": serializers.CharField,
+    "date": serializers.DateField,
+    "bool": serializers.BooleanField,
 }
 
 
@@ -74,6 +75,12 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
         f"{name.title()}ReportRow",
         {c.key: _FIELD_OF_KIND[c.kind]() for c in columns},
     )
+    # The totals hold the figures only (no name, no id): every field is optional there.
+    totals = inline_serializer(
+        f"{name.title()}ReportTotals",
+        {c.key: _FIELD_OF_KIND[c.kind](required=False) for c in columns},
+        allow_null=True,
+    )
     page = inline_serializer(
         f"{name.title()}Report",
         {
@@ -81,7 +88,7 @@ def report_schema(name: str, columns: list[Column], *, parameters=()):
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": row.__class__(many=True),
-            "totals": row.__class__(allow_null=True),
+            "totals": totals,
         },
     )
     return extend_schema(
