@@ -205,7 +205,7 @@ FIGURES: list[Column] = [
     Column("median_hours_result_to_close", _("Median hours from result to closure"), "decimal"),
 ]
 SITE_COLUMNS: list[Column] = [
-    Column("site_id", _("Site number"), "id"),
+    Column("site_id", _("Site number"), "int"),  # an integer, as everywhere in the API
     Column("site", _("Host site"), "text"),
     Column("territory", _("Territory"), "text"),
     Column("department", _("Department"), "text"),
