@@ -7,7 +7,6 @@ an access record; every change goes through `continuity.services` or `continuity
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -137,7 +136,7 @@ class ExamFilter(django_filters.FilterSet):
         fields = ["status", "site", "vacation", "kind", "prescriber"]
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(status=PendingExam.Status.AWAITING, expected_by__lt=timezone.localdate())
+        overdue = PendingExam.overdue_q(timezone.localdate())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
@@ -398,7 +397,7 @@ class TaskFilter(django_filters.FilterSet):
         return queryset.filter(assignee_id=value) if value.isdigit() else queryset.none()
 
     def filter_overdue(self, queryset, name, value):
-        overdue = Q(status__in=FollowUpTask.ACTIVE_STATUSES, due_at__lt=timezone.now())
+        overdue = FollowUpTask.overdue_q(timezone.now())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DsfrFormMixin
-from continuity.models import ExamKind, FollowUpTask, IncomingResult, PendingExam
+from continuity.models import ExamKind, FollowUpTask, IncomingResult, PendingExam, TaskAge
 from sites.models import HostSite
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
@@ -40,6 +40,10 @@ class WorklistFilterForm(ContinuityForm):
     site = forms.ModelChoiceField(
         label=_("Host site"), queryset=HostSite.objects.none(), required=False
     )
+    level = forms.TypedChoiceField(
+        label=_("Escalation level"), required=False, coerce=int, empty_value=None
+    )
+    age = forms.ChoiceField(label=_("Age of the task"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
@@ -50,16 +54,19 @@ class WorklistFilterForm(ContinuityForm):
         ]
         self.fields["status"].choices = [("", _("All active"))] + active
         self.fields["kind"].choices = [("", _("All kinds")), *FollowUpTask.Kind.choices]
+        self.fields["level"].choices = [("", _("All levels")), *FollowUpTask.Level.choices]
+        self.fields["age"].choices = [("", _("Any age")), *TaskAge.choices]
         self.fields["site"].queryset = sites
         self.fields["site"].empty_label = _("All my sites")
 
 
 class ExamFilterForm(ContinuityForm):
-    AWAITING, OVERDUE, RECEIVED, ALL = "awaiting", "overdue", "received", "all"
+    AWAITING, OVERDUE, RECEIVED, CLOSED, ALL = "awaiting", "overdue", "received", "closed", "all"
     VIEWS = (
         (AWAITING, _("Awaiting")),
         (OVERDUE, _("Overdue")),
         (RECEIVED, _("Received, to close")),
+        (CLOSED, _("Closed")),
         (ALL, _("All")),
     )
 
@@ -67,6 +74,18 @@ class ExamFilterForm(ContinuityForm):
     site = forms.ModelChoiceField(
         label=_("Host site"), queryset=HostSite.objects.none(), required=False
     )
+    # The closed exams only: closed from / to (Paris days), with a routing leg not done.
+    closed_from = forms.DateField(
+        label=_("Closed from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    closed_to = forms.DateField(
+        label=_("Closed up to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    leg_missing = forms.BooleanField(label=_("A routing leg not done"), required=False)
 
     def __init__(self, *args: Any, sites: QuerySet[HostSite], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,9 @@ references keeps its history, and every display of them writes an `AccessRecord`
 
 from __future__ import annotations
 
+from datetime import date as Date
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
@@ -19,7 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from continuity.validators import reject_nir, validate_birth_year, validate_initials
 from sites.models import HostSite
-from vacations.models import Vacation
+from vacations.models import PARIS, Vacation
 from volunteers.models import Volunteer
 
 
@@ -60,8 +63,7 @@ class PendingExamQuerySet(models.QuerySet):
         )
 
     def overdue(self, *, today=None) -> PendingExamQuerySet:
-        today = today or timezone.localdate()
-        return self.filter(status=PendingExam.Status.AWAITING, expected_by__lt=today)
+        return self.filter(PendingExam.overdue_q(today))
 
     def open(self) -> PendingExamQuerySet:
         return self.exclude(status__in=[PendingExam.Status.CLOSED, PendingExam.Status.CANCELLED])
@@ -175,6 +177,40 @@ class PendingExam(models.Model):
     def __str__(self) -> str:
         return f"{self.order_number} · {self.get_kind_display()} · {self.patient_ref}"
 
+    # The routing legs of a closed exam, today booleans recorded by `services.exam_close`.
+    ROUTING_LEGS = ("dmp_deposited", "sent_to_patient_space", "sent_to_prescriber")
+
+    @staticmethod
+    def overdue_q(today: Date | None = None) -> Q:
+        """Still awaiting its result after the expected date (Paris days): the one definition
+        of an overdue exam (the tracker, the API, the `overdue_exams` job, the dashboards)."""
+        today = today or timezone.localdate()
+        return Q(status=PendingExam.Status.AWAITING, expected_by__lt=today)
+
+    @staticmethod
+    def closed_between_q(start: Date | None = None, end: Date | None = None) -> Q:
+        """Closed on a Paris day from `start` to `end` (inclusive; either may be open)."""
+        q = Q(status=PendingExam.Status.CLOSED)
+        if start is not None:
+            q &= Q(closed_at__gte=datetime.combine(start, time(), tzinfo=PARIS))
+        if end is not None:
+            q &= Q(closed_at__lt=datetime.combine(end + timedelta(days=1), time(), tzinfo=PARIS))
+        return q
+
+    @classmethod
+    def leg_missing_q(cls) -> Q:
+        """Closed with at least one routing leg not done (DMP, patient's space, prescriber)."""
+        q = Q()
+        for leg in cls.ROUTING_LEGS:
+            q |= Q(**{leg: False})
+        return Q(status=PendingExam.Status.CLOSED) & q
+
+    @property
+    def leg_missing(self) -> bool:
+        return self.status == self.Status.CLOSED and not all(
+            getattr(self, leg) for leg in self.ROUTING_LEGS
+        )
+
 
 class IncomingResult(models.Model):
     """One message received from a lab or a radiology practice, kept exactly as it came."""
@@ -275,12 +311,36 @@ class IncomingResult(models.Model):
     def __str__(self) -> str:
         return f"{self.get_format_display()} · {self.received_at:%Y-%m-%d %H:%M} · {self.outcome}"
 
+    @staticmethod
+    def quarantined_q() -> Q:
+        """Quarantined and not yet resolved (matched by hand or set aside): what the
+        quarantine page lists and the dashboards count."""
+        return Q(outcome=IncomingResult.Outcome.QUARANTINED, resolved_at__isnull=True)
+
     @classmethod
     def visible_to_q(cls, user) -> Q:
         """The messages filed at the sites in the user's scope. Every message is filed at its
         sender's site (ingestion refuses a sender with none), so having sent one opens nothing
         by itself: a secretary who left the site no longer reads what she sent from it."""
         return Q(site__in=_sites_of(user))
+
+
+class TaskAge(models.TextChoices):
+    """The ageing of open follow-up tasks (the dashboards' stacked bars, the worklist filter)."""
+
+    UNDER_1_DAY = "under_1d", _("Less than 1 day")
+    DAYS_1_3 = "1_3d", _("1 to 3 days")
+    DAYS_3_7 = "3_7d", _("3 to 7 days")
+    OVER_7_DAYS = "over_7d", _("7 days or more")
+
+
+# Age in days: [low, high) — high None is open-ended.
+TASK_AGE_BOUNDS: dict[str, tuple[int, int | None]] = {
+    TaskAge.UNDER_1_DAY: (0, 1),
+    TaskAge.DAYS_1_3: (1, 3),
+    TaskAge.DAYS_3_7: (3, 7),
+    TaskAge.OVER_7_DAYS: (7, None),
+}
 
 
 class FollowUpTaskQuerySet(models.QuerySet):
@@ -296,7 +356,7 @@ class FollowUpTaskQuerySet(models.QuerySet):
         return self.filter(status__in=FollowUpTask.ACTIVE_STATUSES)
 
     def overdue(self, *, now=None) -> FollowUpTaskQuerySet:
-        return self.active().filter(due_at__lt=now or timezone.now())
+        return self.filter(FollowUpTask.overdue_q(now))
 
 
 class FollowUpTask(models.Model):
@@ -414,6 +474,24 @@ class FollowUpTask(models.Model):
 
     def is_overdue(self, now=None) -> bool:
         return self.status in self.ACTIVE_STATUSES and self.due_at < (now or timezone.now())
+
+    @classmethod
+    def overdue_q(cls, now: datetime | None = None) -> Q:
+        """Active and past its deadline: what `escalate_tasks` moves up one level (the one
+        definition of an overdue task: `is_overdue`, the worklist, the API, the dashboards)."""
+        return Q(status__in=cls.ACTIVE_STATUSES, due_at__lt=now or timezone.now())
+
+    @classmethod
+    def age_q(cls, bucket: str, now: datetime | None = None) -> Q:
+        """Tasks whose age falls in `bucket` (`TaskAge`): the time since the task was created —
+        for a result's review task, since the result arrived. Buckets are half-open:
+        [0, 1 day), [1, 3 days), [3, 7 days), 7 days and more."""
+        now = now or timezone.now()
+        low, high = TASK_AGE_BOUNDS[bucket]
+        q = Q(created_at__lte=now - timedelta(days=low)) if low else Q()
+        if high is not None:
+            q &= Q(created_at__gt=now - timedelta(days=high))
+        return q
 
 
 class Escalation(models.Model):

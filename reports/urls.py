@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reports import api
-from reports.views import coverage, indemnities, overview
+from reports.views import continuity, coverage, indemnities, overview
 from reports.views.readiness import readiness_page
 
 app_name = "reports"
@@ -33,6 +33,7 @@ urlpatterns: list = [
         indemnities.statement_pay,
         name="statement_pay",
     ),
+    path("pilotage/suivi/", continuity.continuity, name="continuity"),
 ]
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).
@@ -50,4 +51,5 @@ api_urlpatterns: list = [
         name="api-report-indemnities-reopen",
     ),
     path("indemnities/pay/", api.StatementPayView.as_view(), name="api-report-indemnities-pay"),
+    path("continuity/", continuity.ContinuityReport.as_view(), name="api-report-continuity"),
 ]

@@ -4,6 +4,7 @@ forms, rendering with the section navigation, pagination."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from sites.models import Department, HostSite, Region, Territory
 
 PAGE_SIZE = 20
 # How many exams the quarantine page offers to pick from (the order number finds the others).
@@ -103,3 +105,53 @@ def _page(request: HttpRequest, queryset: QuerySet):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # fetched once, iterated by view and template
     return page
+
+
+# --- A list narrowed to a place (what a dashboard's figure counts) -----------------------------
+
+# (query parameter, model, path from a host site); the dashboards name places the same way.
+PLACE_LOOKUPS = (
+    ("region", Region, "territory__department__region"),
+    ("department", Department, "territory__department"),
+    ("territory", Territory, "territory"),
+    ("site", HostSite, "pk"),
+)
+
+
+@dataclass(frozen=True)
+class Narrowed:
+    label: str  # the narrowest place's name
+    params: dict[str, str]  # the query parameters that narrow (kept by the page's filters)
+
+
+def _narrow(
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    field: str = "site",
+    names: tuple[str, ...] = ("region", "department", "territory"),
+) -> tuple[QuerySet, Narrowed | None]:
+    """`queryset` (already what the user sees) narrowed to the place named by `?region=`,
+    `?department=`, `?territory=` (and `?site=` for the lists whose filter form has no site):
+    the list a dashboard's figure counts, with the same scope. A place outside the user's
+    scope lists nothing (the rows are the user's already); an unknown or malformed one is a 404,
+    as on the dashboards. One query when narrowed (the narrowest place's name), none otherwise."""
+    params: dict[str, str] = {}
+    narrowest = None
+    for name, model, path in PLACE_LOOKUPS:
+        value = request.GET.get(name, "").strip() if name in names else ""
+        if not value:
+            continue
+        if model in (Territory, HostSite) and not value.isdigit():
+            raise Http404
+        queryset = queryset.filter(**{field if path == "pk" else f"{field}__{path}": value})
+        params[name] = value
+        narrowest = (name, model, value)
+    if narrowest is None:
+        return queryset, None
+    name, model, value = narrowest
+    places = HostSite.objects.in_scope_of(request.user) if name == "site" else model.objects
+    place = places.filter(pk=value).first()
+    if place is None:
+        raise Http404
+    return queryset, Narrowed(str(place), params)

@@ -32,6 +32,7 @@ from continuity.models import (
 from continuity.views.common import (
     Exam,
     _exam_for,
+    _narrow,
     _page,
     _refusal,
     _render,
@@ -44,26 +45,32 @@ from sites.models import HostSite
 @login_required
 @require_safe
 def exams(request: HttpRequest) -> HttpResponse:
-    """Exams by state: awaiting (oldest first, with their age), overdue, received, all."""
+    """Exams by state: awaiting (oldest first, with their age), overdue, received, closed
+    (within dates, with a routing leg not done), all; narrowed to a place from a dashboard."""
     user, today = request.user, timezone.localdate()
     sites = HostSite.objects.in_scope_of(user).order_by("name")
     filters = ExamFilterForm(request.GET or None, sites=sites)
     data = filters.cleaned_data if filters.is_valid() else {}
     view = data.get("view") or ExamFilterForm.AWAITING
-    visible = PendingExam.objects.visible_to(user)
+    visible, narrowed = _narrow(request, PendingExam.objects.visible_to(user))
     if data.get("site"):
         visible = visible.filter(site=data["site"])
     received = (Exam.RECEIVED, Exam.REVIEWED)
+    closed = PendingExam.closed_between_q(data.get("closed_from"), data.get("closed_to"))
+    if data.get("leg_missing"):
+        closed &= PendingExam.leg_missing_q()
     counts = visible.aggregate(
         awaiting=Count("pk", filter=Q(status=Exam.AWAITING)),
-        overdue=Count("pk", filter=Q(status=Exam.AWAITING, expected_by__lt=today)),
+        overdue=Count("pk", filter=PendingExam.overdue_q(today)),
         received=Count("pk", filter=Q(status__in=received)),
+        closed=Count("pk", filter=closed),
         all=Count("pk"),
     )
     listed = {
         ExamFilterForm.AWAITING: visible.filter(status=Exam.AWAITING).order_by("ordered_on", "pk"),
         ExamFilterForm.OVERDUE: visible.overdue(today=today).order_by("expected_by", "pk"),
         ExamFilterForm.RECEIVED: visible.filter(status__in=received).order_by("received_at", "pk"),
+        ExamFilterForm.CLOSED: visible.filter(closed).order_by("-closed_at", "-pk"),
         ExamFilterForm.ALL: visible.order_by("-ordered_on", "-pk"),
     }[view]
     page = _page(request, listed.select_related("site", "prescriber__user"))
@@ -82,6 +89,7 @@ def exams(request: HttpRequest) -> HttpResponse:
         "tabs": tabs,
         "site": data.get("site"),
         "today": today,
+        "narrowed": narrowed,
     }
     return _render(request, "continuity/exams.html", context)
 

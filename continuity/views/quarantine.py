@@ -31,6 +31,7 @@ from continuity.views.common import (
     PAGE_SIZE,
     Outcome,
     _incoming_for,
+    _narrow,
     _refusal,
     _render,
     _say_errors,
@@ -48,12 +49,16 @@ def _render_quarantine(
     request: HttpRequest, *, bound: tuple[int, str, Form] | None = None
 ) -> HttpResponse:
     user = request.user
-    visible = IncomingResult.objects.filter(IncomingResult.visible_to_q(user))
+    visible, narrowed = _narrow(
+        request,
+        IncomingResult.objects.filter(IncomingResult.visible_to_q(user)),
+        names=("region", "department", "territory", "site"),
+    )
     invalid_view = request.GET.get("view") == "invalid"
-    quarantined = visible.filter(outcome=Outcome.QUARANTINED, resolved_at__isnull=True)
+    quarantined = visible.filter(IncomingResult.quarantined_q())
     invalid = visible.filter(outcome=Outcome.INVALID)
     counts = visible.aggregate(
-        quarantined=Count("pk", filter=Q(outcome=Outcome.QUARANTINED, resolved_at__isnull=True)),
+        quarantined=Count("pk", filter=IncomingResult.quarantined_q()),
         invalid=Count("pk", filter=Q(outcome=Outcome.INVALID)),
     )
     listed = invalid if invalid_view else quarantined
@@ -68,7 +73,12 @@ def _render_quarantine(
     record_access(
         request, "quarantine_invalid" if invalid_view else "quarantine", count=len(page.object_list)
     )
-    context = {"page_obj": page, "counts": counts, "invalid_view": invalid_view}
+    context = {
+        "page_obj": page,
+        "counts": counts,
+        "invalid_view": invalid_view,
+        "narrowed": narrowed,
+    }
     return _render(request, "continuity/quarantine.html", context)
 
 

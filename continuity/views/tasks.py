@@ -31,6 +31,7 @@ from continuity.models import (
 from continuity.views.common import (
     Task,
     _act,
+    _narrow,
     _page,
     _refusal,
     _render,
@@ -44,14 +45,16 @@ from sites.models import HostSite
 @login_required
 @require_safe
 def worklist(request: HttpRequest) -> HttpResponse:
-    """Active tasks the user sees: urgent first, then by deadline; overdue ones marked."""
+    """Active tasks the user sees: urgent first, then by deadline; overdue ones marked;
+    narrowed to a place from a dashboard (the counts too)."""
     user, now = request.user, timezone.now()
     sites = HostSite.objects.in_scope_of(user).order_by("name")
     filters = WorklistFilterForm(request.GET or None, sites=sites)
-    visible = FollowUpTask.objects.visible_to(user).active()
+    visible, narrowed = _narrow(request, FollowUpTask.objects.visible_to(user).active())
+    overdue = FollowUpTask.overdue_q(now)
     counts = visible.aggregate(
         active=Count("pk"),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        overdue=Count("pk", filter=overdue),
         urgent=Count("pk", filter=Q(priority=Task.Priority.URGENT)),
     )
     tasks = (
@@ -59,7 +62,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         .annotate(
             urgent_rank=Case(When(priority=Task.Priority.URGENT, then=Value(0)), default=Value(1)),
             late=Case(
-                When(due_at__lt=now, then=Value(True)),
+                When(overdue, then=Value(True)),
                 default=Value(False),
                 output_field=BooleanField(),
             ),
@@ -74,19 +77,24 @@ def worklist(request: HttpRequest) -> HttpResponse:
             tasks = tasks.filter(kind=data["kind"])
         if data["site"]:
             tasks = tasks.filter(site=data["site"])
+        if data["level"] is not None:
+            tasks = tasks.filter(escalation_level=data["level"])
+        if data["age"]:
+            tasks = tasks.filter(FollowUpTask.age_q(data["age"], now))
         if data["mine"]:
             tasks = tasks.filter(assignee=user)
         if data["overdue"]:
-            tasks = tasks.filter(due_at__lt=now)
+            tasks = tasks.filter(overdue)
     page = _page(request, tasks)
     record_access(request, "worklist", count=len(page.object_list))
     context = {
         "page_obj": page,
         "filters": filters,
         "counts": counts,
-        "filtered": filters.is_bound and filters.has_changed(),
+        "filtered": (filters.is_bound and filters.has_changed()) or narrowed is not None,
         "is_volunteer": user.has_role(Role.VOLUNTEER),
         "levels": Task.Level,
+        "narrowed": narrowed,
     }
     return _render(request, "continuity/worklist.html", context)
 

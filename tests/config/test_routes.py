@@ -573,6 +573,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
         api=("continuity_handover", "GET"),
     ),
     ("api/v1/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    # --- Reports (pilotage): the pilots read their scope (outside it, a 404: tests/reports)
+    ("pilotage/suivi/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("api/v1/reports/continuity/", "GET"): Case("-", IN="401 403 403 403 200 200 200 200"),
     # --- Calendar feeds: the token is the authorization (another site's is as valid)
     ("calendar/<str:token>.ics", "GET"): Case(
         "volunteer_feed", IN="200 200 200 200 200 200 200 200"
