@@ -3,12 +3,14 @@ login form, goes from the home page to the dashboards, reads the map of the prio
 drills down region → department → the red territory, opens the days behind a figure, and
 downloads the coverage CSV. axe finds nothing serious or critical on any new page (every role's
 home page, every dashboard), at desktop width and on a 360 px phone, where no dashboard scrolls
-sideways. Screenshots go to var/screenshots/pilotage/ (.ci/run lists them)."""
+sideways. Screenshots go to var/screenshots/pilotage/ ($RELEVE_SCREENSHOTS/pilotage/ in CI,
+which lists them after each pass)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -37,7 +39,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "pilotage"
+# .ci/run gives each pass its own folder (RELEVE_SCREENSHOTS) and lists what it kept.
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("RELEVE_SCREENSHOTS") or ROOT / "var" / "screenshots") / "pilotage"
 PASSWORD = "correct-horse-battery"  # tests.factories.UserFactory's
 RED = "CC Berry Grand Sud"
 DASHBOARDS = (
