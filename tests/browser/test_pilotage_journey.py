@@ -31,6 +31,7 @@ from tests.factories import (
     TerritoryFactory,
     UserFactory,
     VolunteerFactory,
+    handed_over,
     open_day,
 )
 
@@ -69,6 +70,9 @@ def world(settings):
     )  # fmt: skip
     open_day(msp, today + timedelta(days=3), status="booked", volunteer=doctor)
     open_day(msp, today + timedelta(days=5))
+    # A closed day last month (the indemnities pages' default month): their tables have a row.
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=15)
+    handed_over(open_day(msp, last_month, status="done", volunteer=doctor))
     red = TerritoryFactory(name=RED, department_id="18", population=4000)
     lignieres = HostSiteFactory(
         territory=red, name="Centre de santé de Lignières", days_wanted_per_month=4,
@@ -224,6 +228,8 @@ def test_axe_finds_nothing_serious_on_the_new_pages_at_desktop_width(live_server
     for name, user, path in _pages_of(world):
         _force_sign_in(page, live_server, user)
         _open(page, live_server, name, path)
+        if path.startswith("/pilotage/indemnites/"):
+            assert "CC Cœur de Berry" in page.locator("main").inner_text(), path
         try:
             assert_no_serious_violations(page)
         except AssertionError as failure:
@@ -234,6 +240,7 @@ def test_on_a_phone_the_dashboards_fit_360_px_and_axe_finds_nothing_serious(
     live_server, phone, world
 ):
     overflowing = []
+    assert phone.evaluate("window.innerWidth") == 360
     for name, user, path in _pages_of(world):
         _force_sign_in(phone, live_server, user)
         _open(phone, live_server, name, path)
