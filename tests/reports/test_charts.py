@@ -15,7 +15,7 @@ from django.conf import settings
 from django.template import engines
 from django.test import RequestFactory
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from reports.maps import REGION_COMPONENT_CODES, point_on_map
 from sites.reference import DEPARTMENTS, REGIONS
@@ -273,7 +273,14 @@ def test_host_sites_become_points_when_placed_and_are_all_listed():
 
     assert html.count("</title></circle>") == 1  # ready: a dot
     assert html.count("</title></polygon>") == 1  # not ready: a diamond
-    assert "2 sites have no position on the map" in html
+    undrawn = ngettext(
+        "%(sites)s site has no position on the map (no coordinates, or overseas): it is only "
+        "listed here.",
+        "%(sites)s sites have no position on the map (no coordinates, or overseas): they are "
+        "only listed here.",
+        2,
+    ) % {"sites": 2}
+    assert undrawn in html
     sites_table = page.tables[1]
     assert [row[0] for row in sites_table["rows"][1:]] == [s["name"] for s in sites]
     assert [row[1] for row in sites_table["rows"][1:]] == ["Cher", "Haute-Corse", "Guadeloupe", "—"]

@@ -24,6 +24,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.roles import Role
 from reports import coverage
@@ -401,8 +402,13 @@ def test_the_red_priority_territories_come_first_and_their_rows_carry_an_alert(c
     for row in response.context["table"].rows:
         if row["id"] in red:
             no_booked, no_site = red[row["id"]]
-            assert ("No day booked in the next 14 days" in row["alert"]) is no_booked
-            assert ("No active site" in row["alert"]) is no_site
+            with translation.override("fr"):  # the page speaks French
+                no_day, no_active = (
+                    gettext("No day booked in the next 14 days"),
+                    gettext("No active site"),
+                )
+            assert (no_day in row["alert"]) is no_booked
+            assert (no_active in row["alert"]) is no_site
         else:
             assert row["alert"] == ""
     # Elsewhere: the day done today covers, a suspended site's booked day covers but the

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from accounts.roles import Role
 from tests.conftest import member
@@ -36,7 +39,9 @@ def test_it_lets_the_site_staff_and_its_manager_edit_the_days_wanted(client, req
     assert site.days_wanted_per_month == 4
     page = client.get(reverse("site_detail", args=[site.pk]))
     rows = dict(next(s for s in page.context["sections"] if s.slug == "identity").rows)
-    assert rows["Days wanted per month"] == "4"
+    with translation.override("fr"):  # the page speaks French
+        label = capfirst(gettext("days wanted per month"))
+    assert rows[label] == "4"
 
 
 def test_it_refuses_more_than_62_days_and_changes_nothing(client, secretary, site):

@@ -12,6 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.roles import Role
 from sites import services, territories
@@ -312,17 +314,25 @@ def test_registering_a_site_proposes_the_territory_of_its_commune(client, real, 
 
     assert typed.context["form"]["territory"].value() == berry.pk
     assert f'<option value="{berry.pk}" selected>' in typed.content.decode()
-    assert "CC Causses et Vallée de la Dordogne, which you do not manage" in str(
-        elsewhere.context["form"].errors["territory"]
-    )
-    assert "No territory was found" in str(unknown.context["form"].errors["territory"])
+    with translation.override("fr"):  # the page speaks French
+        not_yours = gettext(
+            "This commune is in %(territory)s, which you do not manage: choose one of "
+            "your territories."
+        ) % {"territory": "CC Causses et Vallée de la Dordogne"}
+        none_found = gettext(
+            "No territory was found for this postal code and city: choose the territory."
+        )
+    assert not_yours in str(elsewhere.context["form"].errors["territory"])
+    assert none_found in str(unknown.context["form"].errors["territory"])
     site = HostSite.objects.get(name="MSP de Châteaumeillant")
     assert created.status_code == 302
     assert site.territory == berry
     messages = [str(m) for m in created.wsgi_request._messages]
-    assert messages == [
-        "The host site is registered in CC Berry Grand Sud, the territory of its commune."
-    ]
+    with translation.override("fr"):
+        registered = gettext(
+            "The host site is registered in %(territory)s, the territory of its commune."
+        ) % {"territory": "CC Berry Grand Sud"}
+    assert messages == [registered]
 
 
 def test_a_territory_the_manager_chose_is_kept(client, real, berry_manager):
