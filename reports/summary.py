@@ -20,10 +20,9 @@ narrowest definitions that answer the field's questions:
 - indemnities: the month's done days and their indemnities, and where each territory's
   statement of the month stands (a territory with done days and no statement yet is a draft).
 
-TODO(issue 11): once `reports.coverage`, `reports.continuity` and `reports.indemnities` land
-(their helpers' branches), take these figures from the totals of their selectors for the same
-place and month, so that "fill rate", "overdue" and "median" mean exactly what the dashboards
-say; each function below is the one place to change. Likewise the dashboards' URL names.
+Each function reads its report's own selector (`reports.coverage.place_totals`,
+`reports.continuity.by_child`, `reports.indemnities.closed_days`), so "fill rate", "overdue"
+and "median" mean exactly what the dashboards say.
 """
 
 from __future__ import annotations
@@ -39,9 +38,6 @@ from django.db import transaction
 from django.db.models import (
     Count,
     DecimalField,
-    DurationField,
-    ExpressionWrapper,
-    F,
     Value,
 )
 from django.urls import NoReverseMatch, reverse
@@ -50,8 +46,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.notifications import Message, notify_many
 from accounts.roles import Role
-from continuity.models import FollowUpTask, PendingExam
-from reports import coverage, indemnities
+from reports import continuity, coverage, indemnities
 from reports.models import Statement
 from reports.periods import Period
 from reports.scope import Place
@@ -94,33 +89,14 @@ def coverage_figures(place: Place, month: Month) -> dict[str, object]:
 
 
 def continuity_figures(place: Place, month: Month, *, now: datetime) -> dict[str, object]:
-    """Exams and tasks overdue now, median hours from result to closure in the month."""
-    exams = PendingExam.objects.filter(site__in=place.sites)
-    closed = exams.filter(
-        status=PendingExam.Status.CLOSED,
-        received_at__isnull=False,
-        closed_at__date__gte=month.first,
-        closed_at__date__lte=month.last,
-    )
+    """Exams and tasks overdue now, median hours from result to closure over the exams closed
+    in the month: the continuity report's own totals (`reports.continuity`)."""
+    totals = continuity.by_child(place, Period(month.first, month.last), now=now).totals
     return {
-        "exams_overdue": exams.overdue(today=timezone.localdate(now)).count(),
-        "tasks_overdue": FollowUpTask.objects.filter(site__in=place.sites).overdue(now=now).count(),
-        "median_hours": _median_hours(closed),
+        "exams_overdue": totals["exams_overdue"],
+        "tasks_overdue": totals["tasks_overdue"],
+        "median_hours": totals["median_hours_result_to_close"],
     }
-
-
-def _median_hours(exams) -> Decimal | None:
-    """The median time from receipt to closure, in hours: the database sorts, and only the
-    middle one or two rows are read (the same on PostgreSQL and SQLite)."""
-    waited = exams.annotate(
-        waited=ExpressionWrapper(F("closed_at") - F("received_at"), output_field=DurationField())
-    ).order_by("waited", "pk")
-    count = waited.count()
-    if not count:
-        return None
-    middle = list(waited.values_list("waited", flat=True)[(count - 1) // 2 : count // 2 + 1])
-    seconds = sum(value.total_seconds() for value in middle) / len(middle)
-    return round(Decimal(seconds) / 3600, 1)
 
 
 def indemnity_figures(place: Place, month: Month) -> dict[str, object]:
