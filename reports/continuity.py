@@ -378,9 +378,8 @@ def by_site(place: Place, period: Period, *, now: datetime | None = None) -> Tab
 def ageing_chart(table: Table) -> dict:
     """The stacked bars of the open tasks' ageing, one bar per row, one series per bucket: the
     arguments of `{% bar_chart title x_labels series stacked=True %}` (reports.templatetags
-    .charts), and the same numbers as table rows."""
+    .charts), which draws the same numbers as its own data table."""
     rows = list(table.rows)
-    keys = [AGE_KEYS[bucket] for bucket in TaskAge.values]
     return {
         "title": _("Ageing of open tasks"),
         "x_labels": [row["name"] for row in rows],
@@ -388,5 +387,4 @@ def ageing_chart(table: Table) -> dict:
             str(AGE_LABELS[bucket]): [row[AGE_KEYS[bucket.value]] for row in rows]
             for bucket in TaskAge
         },
-        "rows": [(row["name"], [row[key] for key in keys]) for row in rows],
     }
