@@ -176,6 +176,21 @@ def children_table(place: Place, month: Date) -> Table:
     return Table("indemnities_by_place", columns, rows, meta={"month": month_label(month)})
 
 
+STATUS_SERIES = ("amount_draft", "amount_validated", "amount_paid")
+
+
+def amounts_chart(table: Table) -> dict:
+    """The stacked bars of the month's amounts per place, a series per statement status: the
+    arguments of `{% bar_chart title x_labels series unit="€" stacked=True %}`
+    (reports.templatetags.charts), which draws the same numbers as its own data table."""
+    rows = list(table.rows)
+    return {
+        "title": _("Amounts of the month per place, by statement status"),
+        "x_labels": [row["label"] for row in rows],
+        "series": {str(CHILD_COLUMNS[key]): [row[key] for row in rows] for key in STATUS_SERIES},
+    }
+
+
 # --- Per territory: the statements ------------------------------------------------------------
 
 
