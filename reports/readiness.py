@@ -111,6 +111,23 @@ def table(place: Place) -> Table:
     return Table("readiness", columns(place), rows, totals)
 
 
+def readiness_chart(table: Table) -> dict:
+    """The stacked bars of the sites per row, ready and not ready (they add up to the row's
+    sites): the arguments of `{% bar_chart title x_labels series stacked=True %}`
+    (reports.templatetags.charts). Sheets awaiting validation are not a third stack: such a
+    site is also ready or not, it would be counted twice (the table and the tiles give it)."""
+    rows = list(table.rows)
+    return {
+        "title": _("Host sites ready or not per %(level)s")
+        % {"level": str(table.columns[0].label).lower()},
+        "x_labels": [row["name"] for row in rows],
+        "series": {
+            str(_("Sites ready")): [row["sites"] - row["sites_not_ready"] for row in rows],
+            str(_("Sites not ready")): [row["sites_not_ready"] for row in rows],
+        },
+    }
+
+
 def figure_links(params: dict[str, str], *, site_level: bool = False) -> dict[str, str]:
     """The list behind each figure of a place named by `params` (the lists take the same
     parameters; `Volunteer.objects.of_place` reads the narrowest). A site has no volunteers

@@ -7,6 +7,7 @@ over the raw rows; every figure's link opens a list holding exactly that many ro
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from accounts.roles import Role
 from sites.models import InfoSheet, ReadinessItem, SheetReadiness
 from tests.conftest import member
 from tests.factories import HostSiteFactory, TerritoryFactory, VolunteerFactory, make_sheet
+from tests.reports.test_charts import Page as ChartPage
 from vacations.models import PARIS
 from volunteers.models import Volunteer
 
@@ -204,6 +206,31 @@ def test_the_region_page_shows_each_departments_figures_computed_from_the_raw_ro
     assert table.totals["volunteers_pending"] == len(in_region)
     assert table.totals["sites"] == sum(expected[code]["sites"] for code in departments)
     assert sum(expected[c]["volunteers_pending"] for c in departments) >= len(in_region)
+
+
+def test_the_chart_stacks_each_departments_sites_ready_and_not_ready(client, world):
+    client.force_login(member(Role.ARS_MANAGER, region_id="24"))
+
+    html = client.get(URL).content.decode()
+
+    departments = sorted({t.department_id for t in world.territories if t.department_id in CENTRE})
+    expected = department_rows(departments)
+    ((tag, bar),) = ChartPage(html).components
+    assert (tag, bar["stacked"]) == ("bar-chart", "true")
+    labels = json.loads(bar["x"])[0]
+    ready, not_ready = json.loads(bar["y"])
+    by_code = {
+        label.split(" (")[1].rstrip(")"): (ready[i], not_ready[i]) for i, label in enumerate(labels)
+    }
+    assert by_code == {
+        code: (
+            expected[code]["sites"] - expected[code]["sites_not_ready"],
+            expected[code]["sites_not_ready"],
+        )
+        for code in departments
+    }
+    assert sum(ready) > 0
+    assert sum(not_ready) > 0
 
 
 def test_every_figure_opens_the_list_it_counts(client, world):
