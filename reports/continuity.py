@@ -293,6 +293,29 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
     )
 
 
+HEADLINE = ("exams_overdue", "tasks_overdue", "results_in_quarantine")
+
+
+def headline(place: Place, *, now: datetime | None = None) -> dict[str, int]:
+    """The place's backlog now (the overview's tiles): exams overdue, tasks overdue, results in
+    quarantine — the definitions of `figures`, without the rows: three queries."""
+    now = now or timezone.now()
+    sites = place.sites.values("pk")
+    exams = PendingExam.objects.filter(site__in=sites).order_by()
+    tasks = FollowUpTask.objects.filter(site__in=sites).active().order_by()
+    quarantine = IncomingResult.objects.filter(IncomingResult.quarantined_q(), site__in=sites)
+    return {
+        "exams_overdue": exams.filter(PendingExam.overdue_q(timezone.localdate(now))).count(),
+        "tasks_overdue": tasks.filter(FollowUpTask.overdue_q(now)).count(),
+        "results_in_quarantine": quarantine.count(),
+    }
+
+
+def figure_links(params: dict, period: Period) -> dict[str, str]:
+    """The list behind each figure of the place named by `params` (`place.params`)."""
+    return _links(params, period)
+
+
 def _totals(rows: list[dict], median: Decimal | None) -> dict:
     totals = {
         column.key: sum(row[column.key] for row in rows)

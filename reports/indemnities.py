@@ -121,6 +121,22 @@ def page_url(month: Date, params: dict) -> str:
     return f"{reverse('reports:indemnities')}?{urlencode({**params, 'month': month_label(month)})}"
 
 
+def headline(place: Place, month: Date) -> dict:
+    """The overview's tiles for `month`, in one query: `amount`, what the place's closed days
+    are owed; `statements_to_validate`, the territories of the place with closed days whose
+    statement is still a draft (a statement covers its whole territory)."""
+    return (
+        closed_days(month)
+        .filter(site__territory__in=place.territories)
+        .aggregate(
+            amount=_sum_amount(Q(site__in=place.sites)),
+            statements_to_validate=Count(
+                "site__territory", distinct=True, filter=Q(statement_status=Status.DRAFT)
+            ),
+        )
+    )
+
+
 # --- The place's children: regions, departments, territories or sites -------------------------
 
 CHILD_COLUMNS = {

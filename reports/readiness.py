@@ -106,9 +106,9 @@ def table(place: Place) -> Table:
         )
         row["links"] = figure_links(child.params, site_level=place.child_level == "site")
         rows.append(row)
-    totals = {key: sum(row[key] for row in rows) for key in SITE_FIGURES}
-    totals["volunteers_pending"] = volunteers_queue(place).count()
-    return Table("readiness", columns(place), rows, totals)
+    sums = {key: sum(row[key] for row in rows) for key in SITE_FIGURES}
+    sums["volunteers_pending"] = volunteers_queue(place).count()
+    return Table("readiness", columns(place), rows, sums)
 
 
 def readiness_chart(table: Table) -> dict:
@@ -152,18 +152,27 @@ def figure_links(params: dict[str, str], *, site_level: bool = False) -> dict[st
 def _site_figures(place: Place) -> dict[object, dict[str, int]]:
     """The sites' figures per child of the place, in one `GROUP BY`."""
     group = place.child_of_site
-    to_validate = HostSite.objects.to_validate().values("pk")
-    rows = (
-        place.sites.order_by()
-        .values(group)
-        .annotate(
-            sites=Count("pk"),
-            sites_active=Count("pk", filter=Q(status=HostSite.Status.ACTIVE)),
-            sheets_to_validate=Count("pk", filter=Q(pk__in=to_validate)),
-            sites_not_ready=Count("pk", filter=Exists(missing_mandatory_items(OuterRef("pk")))),
-        )
-    )
+    rows = place.sites.order_by().values(group).annotate(**_site_aggregates())
     return {row.pop(group): row for row in rows}
+
+
+def _site_aggregates() -> dict:
+    """The sites' figures (SITE_FIGURES) as aggregates of a HostSite queryset."""
+    to_validate = HostSite.objects.to_validate().values("pk")
+    return {
+        "sites": Count("pk"),
+        "sites_active": Count("pk", filter=Q(status=HostSite.Status.ACTIVE)),
+        "sheets_to_validate": Count("pk", filter=Q(pk__in=to_validate)),
+        "sites_not_ready": Count("pk", filter=Exists(missing_mandatory_items(OuterRef("pk")))),
+    }
+
+
+def totals(place: Place) -> dict[str, int]:
+    """The place's own figures, the table's totals without its rows (the overview's tiles):
+    two queries whatever the size of the place."""
+    found = place.sites.order_by().aggregate(**_site_aggregates())
+    found["volunteers_pending"] = volunteers_queue(place).count()
+    return found
 
 
 def _pending_volunteers(place: Place) -> QuerySet[Volunteer]:

@@ -452,6 +452,27 @@ def test_each_figure_links_to_a_list_holding_exactly_the_rows_it_counts(client, 
         assert row["links"]["median_hours_result_to_close"] == row["links"]["exams_closed"]
 
 
+@pytest.mark.parametrize(("who", "query"), [("national", {}), ("ars", {"department": "18"})])
+def test_the_overview_tiles_give_the_backlog_and_open_its_lists(client, world, who, query):
+    client.force_login(getattr(world, who))
+
+    response = client.get(reverse("reports:overview"), query)
+
+    department = query.get("department")
+    sites = [
+        pk
+        for pk, row in sites_of().items()
+        if department in (None, row["territory__department_id"])
+    ]
+    _, totals = expected(dict.fromkeys(sites, "place"))
+    keys = ("exams_overdue", "tasks_overdue", "results_in_quarantine")
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert {key: int(tiles[key]["value"]) for key in keys} == {key: totals[key] for key in keys}
+    assert all(totals[key] for key in keys)
+    for key in keys:
+        assert listed(client, tiles[key]["url"]) == totals[key], key
+
+
 def test_a_narrowed_list_names_its_place_and_keeps_it_in_its_filters(client, world):
     client.force_login(world.ars)
     territory = world.home

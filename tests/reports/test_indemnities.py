@@ -478,6 +478,23 @@ def test_the_chart_stacks_each_places_amount_to_validate_validated_and_paid(clie
     assert sum(sum(stack) for stack in stacks) > 0
 
 
+def test_the_overview_tiles_give_last_months_amount_and_the_drafts_and_open_the_page(client, world):
+    client.force_login(world.users["ars"])
+
+    response = client.get(reverse("reports:overview"))
+
+    want = expected(FEB, ids(world, *CENTRE))  # NOW is in March: last month is February
+    drafts = {t for (_v, t), r in want.items() if r["status"] == "draft"}
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert number(tiles["indemnities_amount"]["value"]) == sum(r["amount"] for r in want.values())
+    assert int(tiles["statements_to_validate"]["value"]) == len(drafts) > 0
+    assert {r["status"] for r in want.values()} > {"draft"}  # validated or paid ones too
+    page = client.get(tiles["indemnities_amount"]["url"])
+    assert page.context["month"] == FEB
+    assert page.context["place"].level == "region"
+    assert tiles["statements_to_validate"]["url"].endswith("#statements")
+
+
 def test_each_figure_links_to_the_closed_days_it_counts(client, world):
     tables = page_tables(client, world.users["ars"], {"month": "2027-02"})
     # (link, figure shown, which total of the list it must equal)

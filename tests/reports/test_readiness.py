@@ -12,7 +12,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from html import unescape
+from html import escape, unescape
 
 import pytest
 from django.urls import reverse
@@ -231,6 +231,34 @@ def test_the_chart_stacks_each_departments_sites_ready_and_not_ready(client, wor
     }
     assert sum(ready) > 0
     assert sum(not_ready) > 0
+
+
+def test_the_overview_tiles_give_the_regions_readiness_and_open_its_lists(client, world):
+    client.force_login(member(Role.ARS_MANAGER, region_id="24"))
+
+    response = client.get(reverse("reports:overview"))
+
+    departments = sorted({t.department_id for t in world.territories if t.department_id in CENTRE})
+    expected = department_rows(departments)
+    in_region = {
+        pk
+        for pk, (home, chosen, _t) in expected_volunteers().items()
+        if home in CENTRE or chosen & set(CENTRE)
+    }
+    want = {
+        "sheets_to_validate": sum(row["sheets_to_validate"] for row in expected.values()),
+        "sites_not_ready": sum(row["sites_not_ready"] for row in expected.values()),
+        "volunteers_pending": len(in_region),
+    }
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert {key: int(tiles[key]["value"]) for key in want} == want
+    assert all(want.values())
+    for key, count in want.items():
+        listed = client.get(tiles[key]["url"])
+        assert listed.context["page_obj"].paginator.count == count, key
+    html = response.content.decode()
+    assert 'data-tile="sites_not_ready"' in html
+    assert f'href="{escape(tiles["sites_not_ready"]["url"])}"' in html
 
 
 def test_every_figure_opens_the_list_it_counts(client, world):
