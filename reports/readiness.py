@@ -128,6 +128,37 @@ def readiness_chart(table: Table) -> dict:
     }
 
 
+MAP_SITES = 500
+
+
+def map_sites(place: Place, limit: int = MAP_SITES) -> tuple[list[dict], bool]:
+    """The place's sites with a position, as points of `{% department_map … sites=… %}`
+    (reports.templatetags.charts): name, ready (not `HostSite.objects.not_ready()`), latitude,
+    longitude, department, url (the site's page). At most `limit` of them, by name, to keep
+    the page light, and whether more were left out: one query whatever the place."""
+    not_ready = HostSite.objects.not_ready().filter(pk=OuterRef("pk"))
+    rows = list(
+        place.sites.filter(latitude__isnull=False, longitude__isnull=False)
+        .annotate(not_ready=Exists(not_ready))
+        .order_by("name", "pk")
+        .values("pk", "name", "latitude", "longitude", "territory__department", "not_ready")[
+            : limit + 1
+        ]
+    )
+    sites = [
+        {
+            "name": row["name"],
+            "ready": not row["not_ready"],
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "department": row["territory__department"],
+            "url": reverse("site_detail", args=[row["pk"]]),
+        }
+        for row in rows[:limit]
+    ]
+    return sites, len(rows) > limit
+
+
 def figure_links(params: dict[str, str], *, site_level: bool = False) -> dict[str, str]:
     """The list behind each figure of a place named by `params` (the lists take the same
     parameters; `Volunteer.objects.of_place` reads the narrowest). A site has no volunteers

@@ -142,4 +142,6 @@ def overview(request: HttpRequest) -> HttpResponse:
         context["map"] = priority
         context["map_links"] = _map_links(place, priority)
         context["map_region"] = place.region.pk if place.region is not None else None
+        context["map_sites"], context["map_sites_cut"] = readiness.map_sites(place)
+        context["map_sites_limit"] = readiness.MAP_SITES
     return render(request, "reports/overview.html", context)

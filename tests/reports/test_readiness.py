@@ -12,6 +12,7 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from html import escape, unescape
 
 import pytest
@@ -19,7 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from sites.models import InfoSheet, ReadinessItem, SheetReadiness
+from reports import readiness
+from reports.scope import place_for
+from sites.models import HostSite, InfoSheet, ReadinessItem, SheetReadiness
 from tests.conftest import member
 from tests.factories import HostSiteFactory, TerritoryFactory, VolunteerFactory, make_sheet
 from tests.reports.test_charts import Page as ChartPage
@@ -259,6 +262,35 @@ def test_the_overview_tiles_give_the_regions_readiness_and_open_its_lists(client
     html = response.content.decode()
     assert 'data-tile="sites_not_ready"' in html
     assert f'href="{escape(tiles["sites_not_ready"]["url"])}"' in html
+
+
+def test_the_overview_map_shows_the_regions_sites_by_readiness_a_bounded_number(client, world):
+    ars = member(Role.ARS_MANAGER, region_id="24")
+    client.force_login(ars)
+    in_region = [s for s in world.sites if s.territory.department_id in CENTRE]
+    placed = in_region[::2]
+    HostSite.objects.filter(pk__in=[s.pk for s in placed]).update(
+        latitude=Decimal("47.08"), longitude=Decimal("2.39")
+    )
+    elsewhere = next(s for s in world.sites if s.territory.department_id not in CENTRE)
+    HostSite.objects.filter(pk=elsewhere.pk).update(latitude=43.6, longitude=1.44)
+
+    response = client.get(reverse("reports:overview"))
+
+    facts = expected_sites()
+    shown = {site["url"]: site["ready"] for site in response.context["map_sites"]}
+    assert shown == {reverse("site_detail", args=[s.pk]): not facts[s.pk][4] for s in placed}
+    assert set(shown.values()) == {True, False}
+    assert response.context["map_sites_cut"] is False
+    html = response.content.decode()
+    table = html[html.index('data-testid="map-sites"') :]
+    for url in shown:
+        assert f'href="{url}"' in table
+    # Bounded: the first sites by name, and the page says more were left out.
+    sites, cut = readiness.map_sites(place_for(ars, {}), limit=3)
+    names = sorted((s.name, s.pk) for s in placed)
+    assert [s["name"] for s in sites] == [name for name, _pk in names[:3]]
+    assert cut is True
 
 
 def test_every_figure_opens_the_list_it_counts(client, world):
