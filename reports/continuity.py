@@ -293,6 +293,29 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
     )
 
 
+HEADLINE = ("exams_overdue", "tasks_overdue", "results_in_quarantine")
+
+
+def headline(place: Place, *, now: datetime | None = None) -> dict[str, int]:
+    """The place's backlog now (the overview's tiles): exams overdue, tasks overdue, results in
+    quarantine — the definitions of `figures`, without the rows: three queries."""
+    now = now or timezone.now()
+    sites = place.sites.values("pk")
+    exams = PendingExam.objects.filter(site__in=sites).order_by()
+    tasks = FollowUpTask.objects.filter(site__in=sites).active().order_by()
+    quarantine = IncomingResult.objects.filter(IncomingResult.quarantined_q(), site__in=sites)
+    return {
+        "exams_overdue": exams.filter(PendingExam.overdue_q(timezone.localdate(now))).count(),
+        "tasks_overdue": tasks.filter(FollowUpTask.overdue_q(now)).count(),
+        "results_in_quarantine": quarantine.count(),
+    }
+
+
+def figure_links(params: dict, period: Period) -> dict[str, str]:
+    """The list behind each figure of the place named by `params` (`place.params`)."""
+    return _links(params, period)
+
+
 def _totals(rows: list[dict], median: Decimal | None) -> dict:
     totals = {
         column.key: sum(row[column.key] for row in rows)
@@ -378,9 +401,8 @@ def by_site(place: Place, period: Period, *, now: datetime | None = None) -> Tab
 def ageing_chart(table: Table) -> dict:
     """The stacked bars of the open tasks' ageing, one bar per row, one series per bucket: the
     arguments of `{% bar_chart title x_labels series stacked=True %}` (reports.templatetags
-    .charts), and the same numbers as table rows."""
+    .charts), which draws the same numbers as its own data table."""
     rows = list(table.rows)
-    keys = [AGE_KEYS[bucket] for bucket in TaskAge.values]
     return {
         "title": _("Ageing of open tasks"),
         "x_labels": [row["name"] for row in rows],
@@ -388,5 +410,4 @@ def ageing_chart(table: Table) -> dict:
             str(AGE_LABELS[bucket]): [row[AGE_KEYS[bucket.value]] for row in rows]
             for bucket in TaskAge
         },
-        "rows": [(row["name"], [row[key] for key in keys]) for row in rows],
     }

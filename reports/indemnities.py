@@ -121,6 +121,22 @@ def page_url(month: Date, params: dict) -> str:
     return f"{reverse('reports:indemnities')}?{urlencode({**params, 'month': month_label(month)})}"
 
 
+def headline(place: Place, month: Date) -> dict:
+    """The overview's tiles for `month`, in one query: `amount`, what the place's closed days
+    are owed; `statements_to_validate`, the territories of the place with closed days whose
+    statement is still a draft (a statement covers its whole territory)."""
+    return (
+        closed_days(month)
+        .filter(site__territory__in=place.territories)
+        .aggregate(
+            amount=_sum_amount(Q(site__in=place.sites)),
+            statements_to_validate=Count(
+                "site__territory", distinct=True, filter=Q(statement_status=Status.DRAFT)
+            ),
+        )
+    )
+
+
 # --- The place's children: regions, departments, territories or sites -------------------------
 
 CHILD_COLUMNS = {
@@ -174,6 +190,21 @@ def children_table(place: Place, month: Date) -> Table:
         )
     columns = [Column(k, label, CHILD_KINDS.get(k, "money")) for k, label in CHILD_COLUMNS.items()]
     return Table("indemnities_by_place", columns, rows, meta={"month": month_label(month)})
+
+
+STATUS_SERIES = ("amount_draft", "amount_validated", "amount_paid")
+
+
+def amounts_chart(table: Table) -> dict:
+    """The stacked bars of the month's amounts per place, a series per statement status: the
+    arguments of `{% bar_chart title x_labels series unit="€" stacked=True %}`
+    (reports.templatetags.charts), which draws the same numbers as its own data table."""
+    rows = list(table.rows)
+    return {
+        "title": _("Amounts of the month per place, by statement status"),
+        "x_labels": [row["label"] for row in rows],
+        "series": {str(CHILD_COLUMNS[key]): [row[key] for row in rows] for key in STATUS_SERIES},
+    }
 
 
 # --- Per territory: the statements ------------------------------------------------------------

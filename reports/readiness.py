@@ -106,9 +106,57 @@ def table(place: Place) -> Table:
         )
         row["links"] = figure_links(child.params, site_level=place.child_level == "site")
         rows.append(row)
-    totals = {key: sum(row[key] for row in rows) for key in SITE_FIGURES}
-    totals["volunteers_pending"] = volunteers_queue(place).count()
-    return Table("readiness", columns(place), rows, totals)
+    sums = {key: sum(row[key] for row in rows) for key in SITE_FIGURES}
+    sums["volunteers_pending"] = volunteers_queue(place).count()
+    return Table("readiness", columns(place), rows, sums)
+
+
+def readiness_chart(table: Table) -> dict:
+    """The stacked bars of the sites per row, ready and not ready (they add up to the row's
+    sites): the arguments of `{% bar_chart title x_labels series stacked=True %}`
+    (reports.templatetags.charts). Sheets awaiting validation are not a third stack: such a
+    site is also ready or not, it would be counted twice (the table and the tiles give it)."""
+    rows = list(table.rows)
+    return {
+        "title": _("Host sites ready or not per %(level)s")
+        % {"level": str(table.columns[0].label).lower()},
+        "x_labels": [row["name"] for row in rows],
+        "series": {
+            str(_("Sites ready")): [row["sites"] - row["sites_not_ready"] for row in rows],
+            str(_("Sites not ready")): [row["sites_not_ready"] for row in rows],
+        },
+    }
+
+
+MAP_SITES = 500
+
+
+def map_sites(place: Place, limit: int = MAP_SITES) -> tuple[list[dict], bool]:
+    """The place's sites with a position, as points of `{% department_map … sites=… %}`
+    (reports.templatetags.charts): name, ready (not `HostSite.objects.not_ready()`), latitude,
+    longitude, department, url (the site's page). At most `limit` of them, by name, to keep
+    the page light, and whether more were left out: one query whatever the place."""
+    not_ready = HostSite.objects.not_ready().filter(pk=OuterRef("pk"))
+    rows = list(
+        place.sites.filter(latitude__isnull=False, longitude__isnull=False)
+        .annotate(not_ready=Exists(not_ready))
+        .order_by("name", "pk")
+        .values("pk", "name", "latitude", "longitude", "territory__department", "not_ready")[
+            : limit + 1
+        ]
+    )
+    sites = [
+        {
+            "name": row["name"],
+            "ready": not row["not_ready"],
+            "latitude": row["latitude"],
+            "longitude": row["longitude"],
+            "department": row["territory__department"],
+            "url": reverse("site_detail", args=[row["pk"]]),
+        }
+        for row in rows[:limit]
+    ]
+    return sites, len(rows) > limit
 
 
 def figure_links(params: dict[str, str], *, site_level: bool = False) -> dict[str, str]:
@@ -135,18 +183,27 @@ def figure_links(params: dict[str, str], *, site_level: bool = False) -> dict[st
 def _site_figures(place: Place) -> dict[object, dict[str, int]]:
     """The sites' figures per child of the place, in one `GROUP BY`."""
     group = place.child_of_site
-    to_validate = HostSite.objects.to_validate().values("pk")
-    rows = (
-        place.sites.order_by()
-        .values(group)
-        .annotate(
-            sites=Count("pk"),
-            sites_active=Count("pk", filter=Q(status=HostSite.Status.ACTIVE)),
-            sheets_to_validate=Count("pk", filter=Q(pk__in=to_validate)),
-            sites_not_ready=Count("pk", filter=Exists(missing_mandatory_items(OuterRef("pk")))),
-        )
-    )
+    rows = place.sites.order_by().values(group).annotate(**_site_aggregates())
     return {row.pop(group): row for row in rows}
+
+
+def _site_aggregates() -> dict:
+    """The sites' figures (SITE_FIGURES) as aggregates of a HostSite queryset."""
+    to_validate = HostSite.objects.to_validate().values("pk")
+    return {
+        "sites": Count("pk"),
+        "sites_active": Count("pk", filter=Q(status=HostSite.Status.ACTIVE)),
+        "sheets_to_validate": Count("pk", filter=Q(pk__in=to_validate)),
+        "sites_not_ready": Count("pk", filter=Exists(missing_mandatory_items(OuterRef("pk")))),
+    }
+
+
+def totals(place: Place) -> dict[str, int]:
+    """The place's own figures, the table's totals without its rows (the overview's tiles):
+    two queries whatever the size of the place."""
+    found = place.sites.order_by().aggregate(**_site_aggregates())
+    found["volunteers_pending"] = volunteers_queue(place).count()
+    return found
 
 
 def _pending_volunteers(place: Place) -> QuerySet[Volunteer]:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date as Date
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.roles import PILOT_ROLES, Role
 from continuity.models import FollowUpTask, IncomingResult
+from reports import coverage
 from reports.home.parts import (
-    AVERAGE_MONTH_DAYS,
     COVERAGE_HORIZON,
     SCOPE_NAMES_SHOWN,
     Link,
@@ -29,8 +29,10 @@ from reports.home.parts import (
     task_url,
     template,
 )
+from reports.periods import Period
+from reports.scope import Place, home_place
 from sites.models import HostSite, Membership, Territory
-from vacations.models import Vacation, period_weight
+from vacations.models import Vacation
 from volunteers.models import Volunteer
 
 
@@ -38,8 +40,8 @@ from volunteers.models import Volunteer
 class Headline:
     """The managers' headline figures over what they pilot (`headline`)."""
 
-    booked_days: Decimal  # booked (or done) in the next 14 days, a half-day counting 0.5
-    needed_days: Decimal  # the active sites' declared need, over the same 14 days
+    booked_days: Decimal  # booked or done in the next 14 days (coverage's "covered")
+    needed_days: Decimal  # the active sites' need over the same 14 days (coverage's)
     uncovered_priority: int  # priority territories with no booked day in the next 14 days
     sheets_to_validate: int
     volunteers_to_verify: int
@@ -82,23 +84,26 @@ def _late_or_escalated(now: datetime) -> Q:
     return Q(due_at__lt=now) | Q(escalation_level__gte=Task.Level.TERRITORY)
 
 
-def headline(user, *, today: Date, now: datetime) -> Headline:
-    """The figures of the managers' tiles (7 queries, whatever the size of the scope)."""
-    sites = HostSite.objects.piloted_by(user)
-    booked = _booked(Vacation.objects.visible_to(user).filter(site__in=sites), today=today)
-    booked_days = booked.aggregate(days=Sum(period_weight()))["days"] or Decimal("0")
-    wanted = sites.filter(status=HostSite.Status.ACTIVE).aggregate(
-        days=Sum("days_wanted_per_month")
-    )["days"]
-    needed = Decimal(wanted or 0) * COVERAGE_HORIZON.days / AVERAGE_MONTH_DAYS
+def horizon(today: Date) -> Period:
+    """The next 14 days, today included."""
+    return Period(today, today + COVERAGE_HORIZON - timedelta(days=1))
+
+
+def headline(user, *, today: Date, now: datetime, place: Place | None = None) -> Headline:
+    """The figures of the managers' tiles (constant queries, whatever the size of the scope).
+    Booked and needed are the coverage dashboard's own (`reports.coverage.place_totals`) over
+    the caller's home place (`reports.scope.home_place`): the same words, the same numbers."""
+    place = place or home_place(user)
+    sites = place.sites
+    days = coverage.place_totals(place, horizon(today))
     tasks = piloted_tasks(user).aggregate(
         overdue=Count("pk", filter=Q(due_at__lt=now)),
         escalated=Count("pk", filter=Q(escalation_level__gte=Task.Level.TERRITORY)),
         late_or_escalated=Count("pk", filter=_late_or_escalated(now)),
     )
     return Headline(
-        booked_days=booked_days,
-        needed_days=needed.quantize(Decimal("0.1")),
+        booked_days=days["days_booked"] + days["days_done"],
+        needed_days=days["days_needed"],
         uncovered_priority=uncovered_priority_territories(user, today=today).count(),
         sheets_to_validate=sheets_to_validate(user).count(),
         volunteers_to_verify=volunteers_to_verify(user).count(),
@@ -136,10 +141,11 @@ def pilot_section(user, *, today: Date, now: datetime) -> Section:
     title = " · ".join(str(label) for label in held) or _("Platform operator")
     section = Section("pilot", title)
     section.scope, section.scope_more = _pilot_scope(user)
-    figures = headline(user, today=today, now=now)
-    # TODO(lead): link to the dashboard — the coverage tiles and the territories lead to the
-    # coverage grid until the pilotage dashboards (`reports:…`) exist.
-    coverage = f"{reverse('coverage')}?semaines=2"
+    place = home_place(user)
+    figures = headline(user, today=today, now=now, place=place)
+    period = horizon(today)
+    dashboard = f"{reverse('reports:coverage')}?{place.query}&{coverage.period_query(period)}"
+    dashboard = dashboard.replace("?&", "?")
     to_validate = f"{reverse('site_list')}?sheet=to_validate"
     to_verify = f"{reverse('volunteer_list')}?status={Volunteer.Status.PENDING}"
     worklist = reverse("continuity_worklist")
@@ -148,7 +154,7 @@ def pilot_section(user, *, today: Date, now: datetime) -> Section:
             "booked",
             _("Days booked in the next 14 days"),
             figures.booked_days,
-            coverage,
+            dashboard,
             detail=(
                 _("Need: %(days)s days (declared by the sites)")
                 % {"days": number(figures.needed_days, 1)}
@@ -161,7 +167,7 @@ def pilot_section(user, *, today: Date, now: datetime) -> Section:
             "uncovered",
             _("Priority territories without a booked day in the next 14 days"),
             figures.uncovered_priority,
-            coverage,
+            f"{dashboard}#red-lists",
             alert=bool(figures.uncovered_priority),
         ),
         Tile(
@@ -209,10 +215,15 @@ def pilot_section(user, *, today: Date, now: datetime) -> Section:
                 uncovered_priority_territories(user, today=today)
                 .select_related("department")
                 .order_by("name", "pk"),
-                lambda territory: coverage,
+                lambda territory: (
+                    f"{reverse('reports:coverage')}?territory={territory.pk}"
+                    f"&{coverage.period_query(period)}"
+                    # The pilotage page reads the pilot's scope: a platform operator without a
+                    # pilot's role keeps the coverage grid.
+                ),
             ),
             figures.uncovered_priority,
-            coverage,
+            f"{dashboard}#red-lists",
             _("Every priority territory has a day booked in the next 14 days."),
             template("territory"),
         ),

@@ -122,12 +122,14 @@ def indemnities_page(request: HttpRequest) -> HttpResponse:
         .select_related("history_user", "territory")
         .order_by("-history_date", "-history_id")[:HISTORY_SHOWN]
     )
+    children = indemnities.children_table(place, month)
     context.update(
         {
             "form": form,
             "month": month,
             "month_value": indemnities.month_label(month),
-            "children": indemnities.children_table(place, month),
+            "children": children,
+            "amounts_chart": indemnities.amounts_chart(children),
             "statement_rows": statement_rows,
             "territory_nav": territory_nav,
             "volunteers": volunteers,

@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
-from reports import coverage
+from reports import continuity, coverage, indemnities, readiness
+from reports.periods import MonthForm
 from reports.tables import display
 from reports.views.common import dashboard_context
 
@@ -48,6 +50,71 @@ def coverage_tiles(place, head: coverage.Headline) -> list[dict]:
     ]
 
 
+def readiness_tiles(place) -> list[dict]:
+    """Readiness: sheets awaiting validation, sites not ready, volunteers awaiting verification
+    (the readiness table's totals), each opening its list."""
+    totals = readiness.totals(place)
+    links = readiness.figure_links(place.params, site_level=place.level == "site")
+    page = f"{reverse('reports:readiness')}?{place.query}"
+    labels = {
+        "sheets_to_validate": _("Sheets awaiting validation"),
+        "sites_not_ready": _("Sites not ready"),
+        "volunteers_pending": _("Volunteers awaiting verification"),
+    }
+    return [
+        {
+            "name": key,
+            "label": label,
+            "value": display(totals[key], "int"),
+            "url": links.get(key, f"{page}#volunteers"),
+        }
+        for key, label in labels.items()
+    ]
+
+
+def continuity_tiles(place) -> list[dict]:
+    """Follow-up of results, now: exams overdue, tasks overdue, results in quarantine."""
+    head = continuity.headline(place)
+    narrowest = {} if place.level == "national" else {place.level: place.params[place.level]}
+    links = continuity.figure_links(narrowest, continuity.last_weeks(timezone.localdate()))
+    labels = {
+        "exams_overdue": _("Exams overdue"),
+        "tasks_overdue": _("Follow-up tasks overdue"),
+        "results_in_quarantine": _("Results in quarantine"),
+    }
+    return [
+        {
+            "name": key,
+            "label": label,
+            "value": display(head[key], "int"),
+            "url": links[key],
+            "alert": head[key] > 0 and key != "results_in_quarantine",
+        }
+        for key, label in labels.items()
+    ]
+
+
+def indemnity_tiles(place) -> list[dict]:
+    """Money, last month: the amount owed and the statements not validated yet."""
+    month = MonthForm().month_value()
+    head = indemnities.headline(place, month)
+    page = indemnities.page_url(month, place.params)
+    return [
+        {
+            "name": "indemnities_amount",
+            "label": _("Indemnities of last month"),
+            "value": display(head["amount"], "money"),
+            "url": page,
+        },
+        {
+            "name": "statements_to_validate",
+            "label": _("Statements of last month not validated"),
+            "value": display(head["statements_to_validate"], "int"),
+            "url": f"{page}#statements",
+        },
+    ]
+
+
 def _map_links(place, priority: coverage.PriorityMap) -> dict[str, str]:
     """Where a department of the map leads: France → its region's overview (drill into the
     region); a region → the department's coverage (its territories)."""
@@ -64,11 +131,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     place, context = dashboard_context(request, "overview")
     head = coverage.headline(place)
     context["tiles"] = coverage_tiles(place, head)
-    # Readiness, follow-up and money add their tiles here (their topics' selectors).
+    context["topic_tiles"] = [
+        *readiness_tiles(place),
+        *continuity_tiles(place),
+        *indemnity_tiles(place),
+    ]
     context["red"] = head.red
     if place.level in ("national", "region"):
         priority = coverage.priority_map(place)
         context["map"] = priority
         context["map_links"] = _map_links(place, priority)
         context["map_region"] = place.region.pk if place.region is not None else None
+        context["map_sites"], context["map_sites_cut"] = readiness.map_sites(place)
+        context["map_sites_limit"] = readiness.MAP_SITES
     return render(request, "reports/overview.html", context)

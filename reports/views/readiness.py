@@ -54,6 +54,7 @@ def readiness_page(request: HttpRequest) -> HttpResponse:
     readiness.missing_labels(sites.page)
     context.update(
         table=table,
+        chart=readiness.readiness_chart(table),
         tiles=[
             {
                 "key": column.key,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import statistics
 from collections import defaultdict
@@ -22,6 +23,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts.roles import Role
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
@@ -37,6 +39,7 @@ from tests.factories import (
     VolunteerFactory,
     open_day,
 )
+from tests.reports.test_charts import Page as ChartPage
 from vacations.models import PARIS
 
 pytestmark = pytest.mark.django_db
@@ -399,6 +402,31 @@ def test_the_default_period_is_the_last_four_weeks_and_the_page_says_so(client, 
     assert last12.context["period"].start == date(2026, 4, 1)
 
 
+def test_the_ageing_chart_stacks_each_rows_open_tasks_by_age_with_its_table(client, world):
+    client.force_login(world.national)
+
+    html = client.get(PAGE, FEBRUARY).content.decode()
+    page = ChartPage(html)
+
+    by_region = {pk: row["territory__department__region_id"] for pk, row in sites_of().items()}
+    figures, _ = expected(by_region)
+    ages = [f"tasks_age_{age}" for age in ("under_1d", "1_3d", "3_7d", "over_7d")]
+    bars = [attrs for tag, attrs in page.components if tag == "bar-chart"]
+    (bar,) = bars
+    assert bar["stacked"] == "true"
+    assert json.loads(bar["x"])[0] == ["Centre-Val de Loire", "Occitanie"]
+    stacks = json.loads(bar["y"])
+    assert [[stack[i] for stack in stacks] for i in range(2)] == [
+        [figures[code][key] for key in ages] for code in ("24", "76")
+    ]
+    # One table only per figure: the chart's data table replaces the former plain table.
+    (ageing,) = [t for t in page.tables if t["caption"] == gettext("Ageing of open tasks")]
+    assert [row[1:] for row in ageing["rows"][1:]] == [
+        [str(figures[code][key]) for key in ages] for code in ("24", "76")
+    ]
+    assert 'data-testid="ageing-table"' not in html
+
+
 # --- Every figure opens the list it counts ---------------------------------------------------
 
 
@@ -422,6 +450,27 @@ def test_each_figure_links_to_a_list_holding_exactly_the_rows_it_counts(client, 
         for name in COUNTS:
             assert listed(client, row["links"][name]) == as_number(row[name]), (row["name"], name)
         assert row["links"]["median_hours_result_to_close"] == row["links"]["exams_closed"]
+
+
+@pytest.mark.parametrize(("who", "query"), [("national", {}), ("ars", {"department": "18"})])
+def test_the_overview_tiles_give_the_backlog_and_open_its_lists(client, world, who, query):
+    client.force_login(getattr(world, who))
+
+    response = client.get(reverse("reports:overview"), query)
+
+    department = query.get("department")
+    sites = [
+        pk
+        for pk, row in sites_of().items()
+        if department in (None, row["territory__department_id"])
+    ]
+    _, totals = expected(dict.fromkeys(sites, "place"))
+    keys = ("exams_overdue", "tasks_overdue", "results_in_quarantine")
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert {key: int(tiles[key]["value"]) for key in keys} == {key: totals[key] for key in keys}
+    assert all(totals[key] for key in keys)
+    for key in keys:
+        assert listed(client, tiles[key]["url"]) == totals[key], key
 
 
 def test_a_narrowed_list_names_its_place_and_keeps_it_in_its_filters(client, world):

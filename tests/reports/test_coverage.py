@@ -743,9 +743,12 @@ def test_each_page_costs_the_same_queries_for_a_small_and_a_large_world(db, clie
 # named by a parameter: its row (1, a site's with its parents); then the figures, each one
 # query whatever the data: the children, the needs, the days, the populations (not at a
 # territory), the red lists, the weekly days (page only); the days list: its sum, count, page.
+# The overview adds the other topics' tiles: readiness (its sites' figures, the volunteers
+# awaiting verification), follow-up (exams, tasks, quarantine), money (last month: 1); its
+# map (national or region) the sites as points (1).
 QUERIES = {
-    "overview": 10,
-    "overview-national": 8,
+    "overview": 17,
+    "overview-national": 15,
     "coverage-region": 12,
     "coverage-department": 12,
     "coverage-territory": 10,

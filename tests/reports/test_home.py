@@ -524,7 +524,10 @@ def test_an_ars_manager_sees_its_region_and_its_need(client, db):
 
     assert home.roles == ["pilot"]
     assert home.tiles["pilot.booked"] == 1  # the day booked next week at the covered territory
-    assert "1,8" in home.text  # its site wants 4 days a month: 4 × 14 / 30.4 days in 14 days
+    # Its site wants 4 days a month: over the next 14 days (all in March), 4 × 14 / 31 = 1.8,
+    # rounded to the nearest half-day as the coverage dashboard does: 2 days.
+    assert "2,0" in home.text
+    assert "1,8" not in home.text
     assert home.tiles["pilot.uncovered"] == 2  # its territory and one more of the region
     lists = _pilot_lists(home)
     assert world.territory.pk in lists["uncovered"]
@@ -533,6 +536,37 @@ def test_an_ars_manager_sees_its_region_and_its_need(client, db):
     assert lists["sheets"] == [world.sheet_here.pk]
     assert world.task_far.pk not in lists["tasks"]
     assert_every_link_answers(client, home)
+
+
+def test_the_managers_booked_and_needed_days_are_the_coverage_dashboards_it_links_to(client, db):
+    world = pilot_world(1)
+    open_day(
+        world.covered.sites.get(),
+        TODAY + timedelta(days=5),
+        status="done",
+        period="am",
+        volunteer=VolunteerFactory(),
+    )
+    open_day(world.covered.sites.get(), TODAY + timedelta(days=6), status="open")
+    manager = member(Role.ARS_MANAGER, region_id="24")
+
+    home = get_home(client, manager)
+
+    dashboard = f"{reverse('reports:coverage')}?region=24&from=2027-03-15&to=2027-03-28"
+    assert dashboard in home.hrefs
+    assert f"{dashboard}#red-lists" in home.hrefs
+    table = client.get(dashboard).context["table"]
+    covered = table.totals["days_booked"] + table.totals["days_done"]
+    assert home.tiles["pilot.booked"] == covered == Decimal("1.5")  # a half-day done counts 0.5
+    assert number_in(home.text, table.totals["days_needed"])
+    # The territories without a booked day open their own coverage.
+    territory = f"{reverse('reports:coverage')}?territory={world.territory.pk}"
+    assert any(href.startswith(territory) for href in home.hrefs)
+    assert not any(href.startswith(f"{reverse('coverage')}?") for href in home.hrefs)
+
+
+def number_in(text: str, value: Decimal) -> bool:
+    return f"{value:.1f}".replace(".", ",") in text
 
 
 def test_the_national_manager_sees_every_region(client, db):
@@ -587,7 +621,13 @@ def test_visitors_get_the_public_landing_page(client, db):
 VOLUNTEER_QUERIES = 4 + 7
 SECRETARY_QUERIES = 4 + 8
 NURSE_QUERIES = 4 + 8
-PILOT_QUERIES = 4 + 12
+# The managers' section finds their home place first (reports.scope.home_place): its span and
+# its territory for a territory or ARS manager (2), nothing for the national manager.
+PILOT_QUERIES = {
+    Role.TERRITORY_MANAGER: 4 + 12 + 2,
+    Role.ARS_MANAGER: 4 + 12 + 2,
+    Role.NATIONAL_MANAGER: 4 + 12,
+}
 
 
 def _pilot(role: str, world: PilotWorld):
@@ -648,7 +688,7 @@ def test_the_managers_home_costs_the_same_whatever_the_data(
     world = pilot_world(size)
     client.force_login(_pilot(role, world))
 
-    with django_assert_num_queries(PILOT_QUERIES):
+    with django_assert_num_queries(PILOT_QUERIES[role]):
         home = read_home(client.get(reverse("home")))
 
     assert home.tiles["pilot.sheets"] == size + (role == Role.NATIONAL_MANAGER)

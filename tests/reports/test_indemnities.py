@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import re
 from collections import defaultdict
@@ -38,6 +39,7 @@ from tests.factories import (
     handed_over,
     open_day,
 )
+from tests.reports.test_charts import Page as ChartPage
 from vacations.models import PARIS, Vacation
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=PARIS)
@@ -451,6 +453,46 @@ def test_the_page_shows_the_same_figures_per_place_territory_and_volunteer(clien
         world.users["tm_loire"].get_full_name(),
         world.users["ars"].get_full_name(),
     }
+
+
+def test_the_chart_stacks_each_places_amount_to_validate_validated_and_paid(client, world):
+    client.force_login(world.users["ars"])
+    html = client.get(reverse("reports:indemnities"), {"month": "2027-02"}).content.decode()
+    want = expected(FEB, ids(world, *CENTRE))
+
+    per_department = defaultdict(lambda: defaultdict(Decimal))
+    department = {t.pk: str(t.department) for t in world.territories.values()}
+    for (_v, t), r in want.items():
+        per_department[department[t]][r["status"]] += r["amount"]
+    ((tag, bar),) = ChartPage(html).components
+    assert (tag, bar["stacked"], bar["unit-tooltip"]) == ("bar-chart", "true", "€")
+    labels = json.loads(bar["x"])[0]
+    assert len(labels) == 3
+    stacks = json.loads(bar["y"])
+    assert {
+        label: [Decimal(str(stack[i])) for stack in stacks] for i, label in enumerate(labels)
+    } == {
+        label: [per_department[label][s] for s in ("draft", "validated", "paid")]
+        for label in labels
+    }
+    assert sum(sum(stack) for stack in stacks) > 0
+
+
+def test_the_overview_tiles_give_last_months_amount_and_the_drafts_and_open_the_page(client, world):
+    client.force_login(world.users["ars"])
+
+    response = client.get(reverse("reports:overview"))
+
+    want = expected(FEB, ids(world, *CENTRE))  # NOW is in March: last month is February
+    drafts = {t for (_v, t), r in want.items() if r["status"] == "draft"}
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert number(tiles["indemnities_amount"]["value"]) == sum(r["amount"] for r in want.values())
+    assert int(tiles["statements_to_validate"]["value"]) == len(drafts) > 0
+    assert {r["status"] for r in want.values()} > {"draft"}  # validated or paid ones too
+    page = client.get(tiles["indemnities_amount"]["url"])
+    assert page.context["month"] == FEB
+    assert page.context["place"].level == "region"
+    assert tiles["statements_to_validate"]["url"].endswith("#statements")
 
 
 def test_each_figure_links_to_the_closed_days_it_counts(client, world):

@@ -7,20 +7,25 @@ over the raw rows; every figure's link opens a list holding exactly that many ro
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from html import unescape
+from decimal import Decimal
+from html import escape, unescape
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from sites.models import InfoSheet, ReadinessItem, SheetReadiness
+from reports import readiness
+from reports.scope import place_for
+from sites.models import HostSite, InfoSheet, ReadinessItem, SheetReadiness
 from tests.conftest import member
 from tests.factories import HostSiteFactory, TerritoryFactory, VolunteerFactory, make_sheet
+from tests.reports.test_charts import Page as ChartPage
 from vacations.models import PARIS
 from volunteers.models import Volunteer
 
@@ -204,6 +209,88 @@ def test_the_region_page_shows_each_departments_figures_computed_from_the_raw_ro
     assert table.totals["volunteers_pending"] == len(in_region)
     assert table.totals["sites"] == sum(expected[code]["sites"] for code in departments)
     assert sum(expected[c]["volunteers_pending"] for c in departments) >= len(in_region)
+
+
+def test_the_chart_stacks_each_departments_sites_ready_and_not_ready(client, world):
+    client.force_login(member(Role.ARS_MANAGER, region_id="24"))
+
+    html = client.get(URL).content.decode()
+
+    departments = sorted({t.department_id for t in world.territories if t.department_id in CENTRE})
+    expected = department_rows(departments)
+    ((tag, bar),) = ChartPage(html).components
+    assert (tag, bar["stacked"]) == ("bar-chart", "true")
+    labels = json.loads(bar["x"])[0]
+    ready, not_ready = json.loads(bar["y"])
+    by_code = {
+        label.split(" (")[1].rstrip(")"): (ready[i], not_ready[i]) for i, label in enumerate(labels)
+    }
+    assert by_code == {
+        code: (
+            expected[code]["sites"] - expected[code]["sites_not_ready"],
+            expected[code]["sites_not_ready"],
+        )
+        for code in departments
+    }
+    assert sum(ready) > 0
+    assert sum(not_ready) > 0
+
+
+def test_the_overview_tiles_give_the_regions_readiness_and_open_its_lists(client, world):
+    client.force_login(member(Role.ARS_MANAGER, region_id="24"))
+
+    response = client.get(reverse("reports:overview"))
+
+    departments = sorted({t.department_id for t in world.territories if t.department_id in CENTRE})
+    expected = department_rows(departments)
+    in_region = {
+        pk
+        for pk, (home, chosen, _t) in expected_volunteers().items()
+        if home in CENTRE or chosen & set(CENTRE)
+    }
+    want = {
+        "sheets_to_validate": sum(row["sheets_to_validate"] for row in expected.values()),
+        "sites_not_ready": sum(row["sites_not_ready"] for row in expected.values()),
+        "volunteers_pending": len(in_region),
+    }
+    tiles = {t["name"]: t for t in response.context["topic_tiles"]}
+    assert {key: int(tiles[key]["value"]) for key in want} == want
+    assert all(want.values())
+    for key, count in want.items():
+        listed = client.get(tiles[key]["url"])
+        assert listed.context["page_obj"].paginator.count == count, key
+    html = response.content.decode()
+    assert 'data-tile="sites_not_ready"' in html
+    assert f'href="{escape(tiles["sites_not_ready"]["url"])}"' in html
+
+
+def test_the_overview_map_shows_the_regions_sites_by_readiness_a_bounded_number(client, world):
+    ars = member(Role.ARS_MANAGER, region_id="24")
+    client.force_login(ars)
+    in_region = [s for s in world.sites if s.territory.department_id in CENTRE]
+    placed = in_region[::2]
+    HostSite.objects.filter(pk__in=[s.pk for s in placed]).update(
+        latitude=Decimal("47.08"), longitude=Decimal("2.39")
+    )
+    elsewhere = next(s for s in world.sites if s.territory.department_id not in CENTRE)
+    HostSite.objects.filter(pk=elsewhere.pk).update(latitude=43.6, longitude=1.44)
+
+    response = client.get(reverse("reports:overview"))
+
+    facts = expected_sites()
+    shown = {site["url"]: site["ready"] for site in response.context["map_sites"]}
+    assert shown == {reverse("site_detail", args=[s.pk]): not facts[s.pk][4] for s in placed}
+    assert set(shown.values()) == {True, False}
+    assert response.context["map_sites_cut"] is False
+    html = response.content.decode()
+    table = html[html.index('data-testid="map-sites"') :]
+    for url in shown:
+        assert f'href="{url}"' in table
+    # Bounded: the first sites by name, and the page says more were left out.
+    sites, cut = readiness.map_sites(place_for(ars, {}), limit=3)
+    names = sorted((s.name, s.pk) for s in placed)
+    assert [s["name"] for s in sites] == [name for name, _pk in names[:3]]
+    assert cut is True
 
 
 def test_every_figure_opens_the_list_it_counts(client, world):
