@@ -49,6 +49,7 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
 )
@@ -257,6 +258,12 @@ def _booked_soon(today: Date):
 
 def _active_site():
     return HostSite.objects.filter(territory=OuterRef("pk"), status=HostSite.Status.ACTIVE)
+
+
+def without_booked_day(territories: QuerySet[Territory], *, today: Date) -> QuerySet[Territory]:
+    """The priority territories among `territories` with no day booked (or done) from today
+    to today + 13: the red lists' first rule, also the home page's tile."""
+    return territories.filter(is_priority=True).filter(~Exists(_booked_soon(today)))
 
 
 def red_lists(place: Place, *, today: Date | None = None, query: str = "") -> RedLists:

@@ -8,7 +8,7 @@ from datetime import date as Date
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,6 @@ from reports.home.parts import (
     Link,
     Section,
     ShortList,
-    Status,
     Task,
     Tile,
     number,
@@ -32,7 +31,6 @@ from reports.home.parts import (
 from reports.periods import Period
 from reports.scope import Place, home_place
 from sites.models import HostSite, Membership, Territory
-from vacations.models import Vacation
 from volunteers.models import Volunteer
 
 
@@ -51,16 +49,10 @@ class Headline:
     quarantined: int
 
 
-def _booked(queryset: QuerySet[Vacation], *, today: Date) -> QuerySet[Vacation]:
-    return queryset.filter(
-        status__in=(Status.BOOKED, Status.DONE), date__gte=today, date__lt=today + COVERAGE_HORIZON
-    )
-
-
 def uncovered_priority_territories(user, *, today: Date) -> QuerySet[Territory]:
-    """Priority territories `user` pilots where no day is booked in the next 14 days."""
-    booked_there = _booked(Vacation.objects.filter(site__territory=OuterRef("pk")), today=today)
-    return Territory.objects.piloted_by(user).filter(is_priority=True).filter(~Exists(booked_there))
+    """Priority territories `user` pilots where no day is booked in the next 14 days (the
+    coverage dashboard's red list, `reports.coverage.without_booked_day`)."""
+    return coverage.without_booked_day(Territory.objects.piloted_by(user), today=today)
 
 
 def sheets_to_validate(user) -> QuerySet[HostSite]:
