@@ -152,7 +152,7 @@ def test_an_ars_manager_signs_in_drills_down_to_a_red_territory_and_exports_its_
     assert map_table.locator("tr[data-code='18']").count() == 1
     assert map_table.locator("tr[data-code='36']").count() == 1
     _shot(page, "02-overview-map")
-    page.locator("[data-testid=priority-map] .fr-accordion__btn").click()
+    page.locator("[data-testid=priority-map] .fr-accordion__btn[aria-controls$='-data']").click()
     map_table.wait_for(state="visible")
 
     # Down the drill-down: the map's table → Cher → the red territory (its red badge).
