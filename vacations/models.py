@@ -85,6 +85,12 @@ class VacationQuerySet(models.QuerySet):
         return self.filter(status__in=Vacation.ROOM_STATUSES)
 
 
+def to_close_q(today) -> Q:
+    """A day to close: booked and past (its volunteer or its site records it, then it is
+    done). The home pages count it; `my_planning` sorts the same days apart."""
+    return Q(status=Vacation.Status.BOOKED, date__lt=today)
+
+
 class Vacation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

@@ -46,7 +46,7 @@ from reports.home.parts import (
     template,
 )
 from sites.models import HostSite, InfoSheet
-from vacations.models import Vacation
+from vacations.models import Vacation, to_close_q
 
 # --- Site secretary -------------------------------------------------------------------------
 
@@ -69,7 +69,7 @@ def secretary_section(user, *, today: Date, now: datetime) -> Section:
     next_week = Q(date__gt=today, date__lte=today + NEXT_WEEK) & live
     open_next_week = Q(date__gte=today, date__lte=today + NEXT_WEEK, status=Status.OPEN)
     requests = Q(status=Status.REQUESTED, date__gte=today)
-    to_close = Q(status=Status.BOOKED, date__lt=today)
+    to_close = to_close_q(today)
     days = Vacation.objects.visible_to(user).filter(site__in=sites)
     counts = days.aggregate(
         today=Count("pk", filter=today_q),

@@ -24,7 +24,7 @@ from reports.home.parts import (
     rows,
     template,
 )
-from vacations.models import Vacation, period_weight, usual_arrival
+from vacations.models import Vacation, period_weight, to_close_q, usual_arrival
 from vacations.selectors import add_months
 from volunteers.models import Volunteer
 
@@ -50,7 +50,7 @@ def volunteer_section(user, *, today: Date, now: datetime) -> Section:
     month = today.replace(day=1)
     upcoming = Q(status=Status.BOOKED, date__gte=today)
     requested = Q(status=Status.REQUESTED, date__gte=today)
-    to_close = Q(status=Status.BOOKED, date__lt=today)
+    to_close = to_close_q(today)
     done_this_month = Q(status=Status.DONE, date__gte=month, date__lt=add_months(month, 1))
     days = Vacation.objects.visible_to(user).filter(volunteer=volunteer)
     counts = days.aggregate(
