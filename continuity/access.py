@@ -28,7 +28,7 @@ def get_exam_for(user, pk) -> PendingExam:
 
 def get_task_for(user, pk) -> FollowUpTask:
     tasks = FollowUpTask.objects.visible_to(user).select_related(
-        "site", "assignee", "exam__prescriber__user", "incoming"
+        "site", "assignee", "done_by", "exam__prescriber__user", "incoming"
     )
     return _get(tasks, pk)
 

@@ -32,6 +32,7 @@ from continuity.views.quarantine import (
     quarantine_dismiss_page,
     quarantine_match_page,
 )
+from continuity.views.results import incoming_raw
 from continuity.views.tasks import (
     task_contact_page,
     task_detail,
@@ -55,6 +56,7 @@ urlpatterns = [
     path("examens/<int:pk>/resultat/", exam_receive_page, name="continuity_exam_receive"),
     path("examens/<int:pk>/cloturer/", exam_close_page, name="continuity_exam_close"),
     path("examens/<int:pk>/annuler/", exam_cancel_page, name="continuity_exam_cancel"),
+    path("resultats/<int:pk>/message/", incoming_raw, name="continuity_incoming_raw"),
     path("quarantaine/", quarantine, name="continuity_quarantine"),
     path(
         "quarantaine/<int:pk>/associer/",

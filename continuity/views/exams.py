@@ -29,6 +29,7 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from continuity.timeline import exam_timeline
 from continuity.views.common import (
     Exam,
     _exam_for,
@@ -101,16 +102,22 @@ def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> Http
     staff = allowed(request.user, "continuity.act_on_exam", exam)
     awaiting = exam.status == Exam.AWAITING
     closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
+    tasks = list(
+        FollowUpTask.objects.visible_to(request.user)
+        .filter(exam=exam)
+        .select_related("assignee", "done_by")
+        .order_by("created_at", "pk")
+    )
     context = {
         "exam": exam,
         "staff": staff,
-        "tasks": FollowUpTask.objects.visible_to(request.user)
-        .filter(exam=exam)
-        .select_related("assignee")
-        .order_by("created_at", "pk"),
+        "tasks": tasks,
+        "timeline": exam_timeline(exam, tasks),
         "incoming": IncomingResult.objects.filter(
             IncomingResult.visible_to_q(request.user), exam=exam
-        ).order_by("-received_at", "-pk"),
+        )
+        .defer("raw")
+        .order_by("-received_at", "-pk"),
         "receive_form": forms.get("receive_form")
         or (ReceiveForm() if staff and awaiting else None),
         "close_form": forms.get("close_form") or (CloseForm() if staff and closable else None),

@@ -63,7 +63,9 @@ def _render_quarantine(
     )
     listed = invalid if invalid_view else quarantined
     number = request.POST.get("page") if request.method == "POST" else None
-    paginator = Paginator(listed.select_related("site").order_by("-received_at", "-pk"), PAGE_SIZE)
+    paginator = Paginator(
+        listed.select_related("site").defer("raw").order_by("-received_at", "-pk"), PAGE_SIZE
+    )
     page = paginator.get_page(number or request.GET.get("page"))
     page.object_list = list(page.object_list)
     if not invalid_view:

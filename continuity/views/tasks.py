@@ -27,6 +27,7 @@ from continuity.forms import (
 from continuity.models import (
     ContactRequest,
     FollowUpTask,
+    IncomingResult,
 )
 from continuity.views.common import (
     Task,
@@ -109,6 +110,14 @@ def _render_task(request: HttpRequest, task: FollowUpTask, **forms: Form) -> Htt
         "exam": task.exam,
         "now": timezone.now(),
         "escalations": task.escalations.select_related("from_user", "to_user"),
+        # The messages of its exam, for their raw text one click away (never their bytes here).
+        "exam_messages": IncomingResult.objects.filter(
+            IncomingResult.visible_to_q(request.user), exam_id=task.exam_id
+        )
+        .defer("raw")
+        .order_by("-received_at", "-pk")
+        if task.exam_id
+        else [],
         "contacts": ContactRequest.objects.visible_to(request.user)
         .filter(task=task)
         .select_related("volunteer__user", "asked_by"),

@@ -281,6 +281,10 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("suivi/quarantaine/<int:pk>/ecarter/", "POST"): Case(
         "incoming", IN="302 404 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
+    # A result's raw message: who reads the message (the API's results/<pk>) reads its bytes.
+    ("suivi/resultats/<int:pk>/message/", "GET"): Case(
+        "incoming", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
+    ),
     ("suivi/mes-suivis/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("suivi/questions/<int:pk>/repondre/", "POST"): Case(
         "contact", IN="302 200 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
