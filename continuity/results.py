@@ -61,7 +61,8 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)(?![\w.,]*\d)")
 _LEADING_NUMBER = re.compile(r"^([<>≤≥]=?\s?)?(\d+(?:[.,]\d+)?)(?=\s|$)")
 _REFERENCE = re.compile(r"\s*\((?:ref|réf)\.?\s*(?P<reference>[^()]*)\)\s*$", re.IGNORECASE)
 _FLAGS = re.compile(r"\s*\[(?P<flags>[^\[\]]*)\]\s*$")
-# "Name value ...", typed by hand without a colon: the name is what comes before the number.
+# "Name value unit [flags]", typed by hand without a colon: the name is what comes before the
+# number. Only with flags: free text ("Contrôle dans 3 mois") is no observation.
 _NAME_THEN_NUMBER = re.compile(r"^(?P<name>[^\d<>≤≥:]*[^\d\s<>≤≥:])\s+(?P<rest>[<>≤≥]?=?\s?\d.*)$")
 _RANGE_DASH = re.compile(r"(\d)\s*-\s*(\d)")
 
@@ -227,7 +228,7 @@ def read_line(line: str) -> Observation | None:
     if not separator:
         if rest.endswith(":"):
             name, value = rest[:-1], ""
-        elif (match := _NAME_THEN_NUMBER.match(rest)) is not None:
+        elif flags and (match := _NAME_THEN_NUMBER.match(rest)) is not None:
             name, value = match.group("name"), match.group("rest")
         elif flags or reference:
             name, value = rest, ""

@@ -112,6 +112,9 @@ def test_a_summary_typed_by_hand_is_read_too():
     assert read_line("Potassium 5,9 mmol/L [H]") == Observation(
         "Potassium", "5,9", "mmol/L", ("H",), ""
     )
+    # Free text is kept as typed, numbers and all.
+    assert read_line("Contrôle dans 3 mois") is None
+    assert read_line("Kaliémie 6,1") is None
     (line,) = read("Pas d’anomalie décelable.", "en")
     assert line.described is None
     assert line.text == "Pas d’anomalie décelable."
