@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import ReadableHistoryAdmin
+from accounts.history_words import ReadableHistoryAdmin
 from continuity.models import (
     AccessRecord,
     ContactRequest,

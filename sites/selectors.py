@@ -13,7 +13,7 @@ from django.db.models import CharField, Exists, OuterRef, Prefetch, Subquery, Va
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from accounts.history import people_in_words, value_in_words
+from accounts.history_words import people_in_words, value_in_words
 from accounts.models import User
 from sites.models import HostSite, InfoSheet, KeyContact, SheetEquipment, SheetReadiness
 from sites.models.places import HostSiteQuerySet

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from accounts.history import ReadableHistoryAdmin
+from accounts.history_words import ReadableHistoryAdmin
 from vacations.models import Vacation
 
 

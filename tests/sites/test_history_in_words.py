@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.history import people_in_words, value_in_words
+from accounts.history_words import people_in_words, value_in_words
 from accounts.models import User
 from accounts.roles import Role
 from sites import services
