@@ -21,6 +21,8 @@ class NavItem:
 
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem(_("Dashboard"), "home"),
+    # Their site's month (`planning_item`): a link, or a list when they work at several sites.
+    NavItem(_("Planning"), "site_planning", SITE_STAFF_ROLES),
     NavItem(_("Find a host site"), "catalogue", public=True),
     NavItem(
         _("Territories"),
@@ -52,6 +54,25 @@ NAVIGATION: tuple[NavItem, ...] = (
 )
 
 
+def planning_item(request, label) -> dict | None:
+    """The site staff's "Planning": their site's month, or a list of their sites.
+
+    Secretaries and course nurses live in their site's planning: it is one click away from
+    every page, not three (Host sites → the site → Planning). Their sites are read with their
+    roles (`User.staff_sites`): no query of its own.
+    """
+    links = []
+    for pk, name in request.user.staff_sites():
+        url = reverse("site_planning", args=[pk])
+        links.append({"label": name, "url": url, "current": request.path == url})
+    if not links:
+        return None
+    if len(links) == 1:
+        return {**links[0], "label": label}
+    current = any(link["current"] for link in links)
+    return {"label": label, "url": None, "current": current, "children": links}
+
+
 def navigation_for(request) -> list[dict]:
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
@@ -63,6 +84,11 @@ def navigation_for(request) -> list[dict]:
         if item.staff_only and not user.is_staff:
             continue
         if item.roles is not None and not (roles & item.roles) and not user.is_superuser:
+            continue
+        if item.url_name == "site_planning":
+            planning = planning_item(request, item.label)
+            if planning:
+                items.append(planning)
             continue
         url = reverse(item.url_name)
         items.append({"label": item.label, "url": url, "current": request.path == url})

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history_words import ReadableHistoryAdmin
 from continuity.models import (
     AccessRecord,
     ContactRequest,
@@ -16,7 +16,7 @@ from continuity.models import (
 
 
 @admin.register(PendingExam)
-class PendingExamAdmin(SimpleHistoryAdmin):
+class PendingExamAdmin(ReadableHistoryAdmin):
     list_display = ["order_number", "site", "kind", "status", "expected_by", "abnormal"]
     list_filter = ["status", "kind"]
     search_fields = ["order_number", "patient_ref"]
@@ -56,7 +56,7 @@ class EscalationInline(admin.TabularInline):
 
 
 @admin.register(FollowUpTask)
-class FollowUpTaskAdmin(SimpleHistoryAdmin):
+class FollowUpTaskAdmin(ReadableHistoryAdmin):
     list_display = ["title", "site", "kind", "priority", "status", "escalation_level", "due_at"]
     list_filter = ["status", "kind", "priority", "escalation_level"]
     list_select_related = ["site"]
@@ -65,14 +65,14 @@ class FollowUpTaskAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ContactRequest)
-class ContactRequestAdmin(SimpleHistoryAdmin):
+class ContactRequestAdmin(ReadableHistoryAdmin):
     list_display = ["task", "volunteer", "status", "asked_at", "due_at"]
     list_filter = ["status"]
     raw_id_fields = ["task", "volunteer", "asked_by"]
 
 
 @admin.register(Handover)
-class HandoverAdmin(SimpleHistoryAdmin):
+class HandoverAdmin(ReadableHistoryAdmin):
     list_display = ["vacation", "author", "created_at"]
     raw_id_fields = ["vacation", "author"]
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history_words import ReadableHistoryAdmin
 from sites import services
 from sites.models import (
     Department,
@@ -74,7 +74,7 @@ class TerritoryAdmin(EndsMembershipsMixin, admin.ModelAdmin):
 
 
 @admin.register(HostSite)
-class HostSiteAdmin(EndsMembershipsMixin, SimpleHistoryAdmin):
+class HostSiteAdmin(EndsMembershipsMixin, ReadableHistoryAdmin):
     list_display = ["name", "kind", "territory", "status", "sheet_status", "readiness"]
     list_filter = ["status", "kind", "territory__department__region"]
     list_select_related = ["territory", "info_sheet"]
@@ -115,7 +115,7 @@ class SheetEquipmentInline(SheetReadinessInline):
 
 
 @admin.register(InfoSheet)
-class InfoSheetAdmin(SimpleHistoryAdmin):
+class InfoSheetAdmin(ReadableHistoryAdmin):
     list_display = ["site", "status", "changed_since_publication", "published_at"]
     list_filter = ["status", "changed_since_publication"]
     list_select_related = ["site"]

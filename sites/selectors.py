@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import models
 from django.db.models import CharField, Exists, OuterRef, Prefetch, Subquery, Value
-from django.utils import formats, timezone
 from django.utils.text import capfirst
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history_words import people_in_words, value_in_words
+from accounts.models import User
 from sites.models import HostSite, InfoSheet, KeyContact, SheetEquipment, SheetReadiness
 from sites.models.places import HostSiteQuerySet
 from sites.models.sheets import PracticeMode
 
 
-def display_value(model_field: models.Field, value: Any) -> str:
-    """A field's value as the pages show it ("" when empty)."""
-    if value is None or value in ("", []):
-        return ""
-    if model_field.name == "days_wanted_per_month" and not value:
+def display_value(
+    model_field: models.Field, value: Any, people: Mapping[int, str] | None = None
+) -> str:
+    """A field's value as the pages show it ("" when empty): `value_in_words`, with the
+    sheet's own two cases (no need declared yet; the list of practice modes)."""
+    if model_field.name == "days_wanted_per_month" and value == 0:
         return ""  # 0: no need declared yet
-    if isinstance(model_field, models.BooleanField):
-        return gettext("Yes") if value else gettext("No")
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if model_field.name == "practice_modes":  # the one list field: codes of PracticeMode
+    if model_field.name == "practice_modes" and isinstance(value, list):
         labels = dict(PracticeMode.choices)
         return ", ".join(str(labels.get(mode, mode)) for mode in value)
-    if isinstance(value, datetime):
-        return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
-    return str(value)
+    return value_in_words(model_field, value, people)
 
 
 # --- The whole sheet: the catalogue's page and the PDF show the same sections --------------------
@@ -118,6 +113,7 @@ class Change:
 class HistoryEntry:
     date: datetime
     user: Any
+    author: str  # "Marie Dupont (site secretary)"; "" when the platform did it (a job)
     kind: str  # "+", "~" or "-"
     kind_label: str
     source: str
@@ -170,32 +166,51 @@ def history_entries(index_rows: Iterable[dict]) -> list[HistoryEntry]:
         )
         for record in found:
             records[source, record.history_id] = (record, prevs.get(record.previous_id))
+    people = people_in_words(_people_ids(records.values()))
     entries = []
     for row in index_rows:
         record, prev = records[row["source"], row["history_id"]]
-        entries.append(_history_entry(row["source"], record, prev))
+        entries.append(_history_entry(row["source"], record, prev, people))
     return entries
 
 
-def _history_entry(source: str, record, prev) -> HistoryEntry:
+def _people_ids(pairs: Iterable[tuple[Any, Any]]) -> set[int]:
+    """Who the records name: their authors, and the people their fields point to."""
+    ids = set()
+    for pair in pairs:
+        for record in pair:
+            if record is None:
+                continue
+            ids.add(record.history_user_id)
+            ids.update(
+                getattr(record, f.attname)
+                for f in record.instance_type._meta.concrete_fields
+                if f.is_relation and f.related_model is User
+            )
+    ids.discard(None)
+    return ids
+
+
+def _history_entry(source: str, record, prev, people: Mapping[int, str]) -> HistoryEntry:
     model = record.instance_type
     shown = [
         f.name for f in record.tracked_fields if f.editable and f.name not in HISTORY_HIDDEN_FIELDS
     ]
     if record.history_type == "~" and prev is not None:
         delta = record.diff_against(prev, included_fields=shown, foreign_keys_are_objs=True)
-        changes = [_change(model, c.field, c.old, c.new) for c in delta.changes]
+        changes = [_change(model, c.field, c.old, c.new, people) for c in delta.changes]
     else:
         # Created: what it was created with; deleted: what it held last.
         values = [(name, getattr(record, name)) for name in shown]
         values = [(name, value) for name, value in values if value not in (None, "", [], False)]
         if record.history_type == "-":
-            changes = [_change(model, name, value, None) for name, value in values]
+            changes = [_change(model, name, value, None, people) for name, value in values]
         else:
-            changes = [_change(model, name, None, value) for name, value in values]
+            changes = [_change(model, name, None, value, people) for name, value in values]
     return HistoryEntry(
         date=record.history_date,
         user=record.history_user,
+        author=people.get(record.history_user_id, ""),
         kind=record.history_type,
         kind_label=record.get_history_type_display(),
         source=capfirst(model._meta.verbose_name),
@@ -204,13 +219,15 @@ def _history_entry(source: str, record, prev) -> HistoryEntry:
     )
 
 
-def _change(model: type[models.Model], name: str, old: Any, new: Any) -> Change:
+def _change(
+    model: type[models.Model], name: str, old: Any, new: Any, people: Mapping[int, str]
+) -> Change:
     model_field = model._meta.get_field(name)
     return Change(
         field=name,
         label=capfirst(model_field.verbose_name),
-        old=display_value(model_field, old),
-        new=display_value(model_field, new),
+        old=display_value(model_field, old, people),
+        new=display_value(model_field, new, people),
     )
 
 

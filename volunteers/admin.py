@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.history_words import ReadableHistoryAdmin
 from volunteers.models import Availability, Commitment, Volunteer
 
 
@@ -22,7 +22,7 @@ class CommitmentInline(admin.TabularInline):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(SimpleHistoryAdmin):
+class VolunteerAdmin(ReadableHistoryAdmin):
     list_display = ["__str__", "rpps", "status", "home_department", "max_days_per_month"]
     list_filter = ["status", "practice_status"]
     list_select_related = ["user", "home_department"]

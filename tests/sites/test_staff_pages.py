@@ -582,8 +582,9 @@ def test_it_shows_the_history_at_a_constant_cost(
 
     # session, user, memberships (shell), unread messages (the bell), site, sheet, count, page,
     # then per kind of record: the records with their previous one's id, and those previous
-    # records (none for contacts: they are created and deleted, never changed)
-    with django_assert_num_queries(8 + 2 + 2 + 1 + 2 + 2):
+    # records (none for contacts: they are created and deleted, never changed); then the
+    # people named (authors, and who validated), with their roles
+    with django_assert_num_queries(8 + 2 + 2 + 1 + 2 + 2 + 1):
         response = client.get(reverse("site_history", args=[site.pk]))
 
     assert response.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as Date
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from sites.access import get_site_for
 from vacations import selectors, services
 from vacations.calls import asked_for
 from vacations.forms import (
+    MONTHS_AHEAD,
     BookForm,
     CancelForm,
     CompleteForm,
@@ -56,18 +58,24 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
     """
     site = get_site_for(request.user, site_pk, write=True)
     today = local_today()
+    opens = allowed(request.user, "vacations.open_day", site)
+    open_until = selectors.add_months(selectors.month_start(today), MONTHS_AHEAD)
+    # A click on an empty day of the month: the form below, with that date filled in.
+    chosen = _chosen_day(request.GET.get("jour"), today, open_until) if opens else None
     try:
         month = parse_month(request.GET["mois"])
     except (KeyError, ValueError):
-        month = selectors.month_start(today)
-    opens = allowed(request.user, "vacations.open_day", site)
+        month = selectors.month_start(chosen or today)
     form = None
     if opens:
-        initial_month = max(month, selectors.month_start(today))
+        initial_month = (
+            selectors.month_start(chosen) if chosen else max(month, selectors.month_start(today))
+        )
+        initial = {"month": f"{initial_month:%Y-%m}"}
+        if chosen:
+            initial["extra_dates"] = f"{chosen:%d/%m/%Y}"
         form = OpenDaysForm(
-            request.POST if request.method == "POST" else None,
-            today=today,
-            initial={"month": f"{initial_month:%Y-%m}"},
+            request.POST if request.method == "POST" else None, today=today, initial=initial
         )
     if request.method == "POST":
         if form is None:
@@ -94,14 +102,17 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
     requests = Paginator(
         selectors.requests_to_confirm(request.user, site, today=today), PAGE_SIZE
     ).get_page(request.GET.get("page"))
+    calendar = selectors.site_month(request.user, site, month, today=today)
     context = {
         "site": site,
-        "calendar": selectors.site_month(request.user, site, month, today=today),
+        "calendar": calendar,
         "requests_page": requests,
         "form": form,
         "staff": allowed(request.user, "sites.work_at_site", site),
         "today": today,
         "statuses": Status,
+        "chosen_day": chosen,
+        "openable_days": _openable_days(calendar, today, open_until) if opens else set(),
     }
     if context["staff"]:
         # The site's private feed: every day at the site, for the team's shared calendar.
@@ -109,6 +120,25 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
             reverse("site_calendar", kwargs={"token": site.calendar_token})
         )
     return render(request, "vacations/site_planning.html", context)
+
+
+def _openable_days(calendar: selectors.MonthCalendar, today: Date, open_until: Date) -> set[Date]:
+    """The month's empty days that the form can open: each one links to it in the calendar."""
+    return {
+        day.date
+        for week in calendar.weeks
+        for day in week.days
+        if day.in_month and not day.vacations and today <= day.date < open_until
+    }
+
+
+def _chosen_day(value: str | None, today: Date, open_until: Date) -> Date | None:
+    """The day picked in the month (`?jour=YYYY-MM-DD`), if it can still be opened."""
+    try:
+        day = Date.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return day if today <= day < open_until else None
 
 
 @login_required
