@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Web server, Celery worker and Celery beat together; Ctrl-C stops all three.
+# The worker and beat log to var/log/ (the console stays for the web server and the block that
+# says where everything is); PORT changes the port (8000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p var/run
+mkdir -p var/run var/log var/mail
+port="${PORT:-8000}"
+url="http://127.0.0.1:${port}/"
 pids=()
 stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -10,11 +14,22 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-celery -A config worker --loglevel=INFO --concurrency=2 --pidfile=var/run/worker.pid &
+celery -A config worker --loglevel=INFO --concurrency=2 --pidfile=var/run/worker.pid \
+  >>var/log/worker.log 2>&1 &
 pids+=($!)
-celery -A config beat --loglevel=INFO --pidfile=var/run/beat.pid &
+celery -A config beat --loglevel=INFO --pidfile=var/run/beat.pid >>var/log/beat.log 2>&1 &
 pids+=($!)
-echo "Relève: http://127.0.0.1:8000 (worker and beat on the filesystem broker under var/celery)"
-python manage.py runserver 127.0.0.1:8000 &
+python manage.py runserver "127.0.0.1:${port}" &
 pids+=($!)
-wait -n
+
+# The block (address, accounts, where mail goes, how to stop) once the server answers.
+for _ in $(seq 1 120); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
+    python manage.py seed_demo --summary-only --url "$url"
+    break
+  fi
+  sleep 0.5
+done
+
+wait -n || true
+echo "Relève: a process stopped (its log: var/log/worker.log, var/log/beat.log); stopping the others." >&2
