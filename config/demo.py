@@ -81,9 +81,11 @@ def accounts() -> list[tuple[str, str, str]]:
     )
     rows = []
     with translation.override("en"):
-        for user in users:
-            for membership in user.memberships.all():
-                rows.append((membership.role, user.email, _scope(user, membership)))
+        rows.extend(
+            (membership.role, user.email, _scope(user, membership))
+            for user in users
+            for membership in user.memberships.all()
+        )
     order = {role: index for index, role in enumerate(ROLE_ORDER)}
     rows.sort(key=lambda row: (order.get(row[0], len(order)), row[1]))
     merged: dict[tuple[str, str], list[str]] = {}
@@ -131,7 +133,7 @@ def summary(*, url: str = URL, running: bool = False) -> str:
         f"Relève demo: {url}" if running else f"Relève demo world (make run serves it on {url})",
         "",
         "Accounts:",
-        *(f"  {email:{width}}  {role:{role_width}}  {scope}".rstrip() for email, role, scope in rows),
+        *(f"  {row[0]:{width}}  {row[1]:{role_width}}  {row[2]}".rstrip() for row in rows),
         f"Password: {sites_demo.DEMO_PASSWORD} (every account).",
         f"Second factor: {mfa}.",
         "",

@@ -112,7 +112,11 @@ def close_day(vacation: Vacation, *, consultations: int, by: User, now: datetime
         now=now,
     )
     services.day_close(
-        vacation=vacation, by=by, consultations_count=consultations, no_exams=not prescribed, now=now
+        vacation=vacation,
+        by=by,
+        consultations_count=consultations,
+        no_exams=not prescribed,
+        now=now,
     )
 
 
