@@ -14,11 +14,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The whole app on embedded defaults: SQLite, Celery worker + beat on the filesystem broker.
+## The whole app on embedded defaults: SQLite, Celery worker + beat on the filesystem broker,
+## emails as files under var/mail/ (EMAIL_BACKEND or EMAIL_URL in the environment overrides it).
+## Everything it writes is git-ignored (db.sqlite3, var/); it ends on one block saying where
+## things are.
+RUN_ENV := DEBUG=true EMAIL_BACKEND="$${EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend}"
 run: install
-	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py seed_demo
-	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run-all.sh
+	@echo "Relève: migrating the database and seeding the demo world (a minute the first time)…"
+	@$(RUN_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(RUN_ENV) $(BIN)/python manage.py seed_demo --verbosity 0
+	@$(RUN_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/run-all.sh
 
 ## Debian packages the tests need (WeasyPrint's libraries, Chromium); a no-op when present.
 system-deps:

@@ -69,6 +69,12 @@ SITES = (
      "46200", "Souillac", "05 65 37 80 15", 2, "submitted"),
     ("Cabinet de groupe de Gramat", "group_practice", "200066371", None, "1 place de la Halle",
      "46500", "Gramat", "05 65 38 72 09", 1, "draft"),
+    # The demo's managers (Centre-Val de Loire) have a sheet to validate or send back, and a draft
+    # that cannot be published yet, in their own territories.
+    ("Maison de santé de Luçay-le-Mâle", "msp", "200040558", None, "1 rue du Stade", "36360",
+     "Luçay-le-Mâle", "02 61 91 36 60", 2, "submitted"),
+    ("Cabinet médical de Culan", "group_practice", "200049484", None, "7 rue de la Chaussée",
+     "18270", "Culan", "02 61 91 18 27", 1, "draft"),
 )  # fmt: skip
 FIRST_SITE = SITES[0][0]
 
