@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -67,7 +67,50 @@ def test_the_feed_holds_exactly_the_volunteers_days_with_their_status(client, vo
     assert "Labo Berry" in str(morning["description"])
     assert f"/lieux/{site.pk}/" in str(morning["description"])
     full_day = found[f"vacation-{requested.pk}@releve"]
-    assert full_day.decoded("dtstart") == date(2027, 3, 9)
+    assert full_day.decoded("dtstart") == datetime(2027, 3, 9, 8, 30, tzinfo=PARIS)
+    assert full_day.decoded("dtend") == datetime(2027, 3, 9, 18, 30, tzinfo=PARIS)
+
+
+def test_the_calendar_feed_events_carry_times_in_europe_paris(client, volunteer, site, settings):
+    """Not all-day events: the arrival time of the day's preparation, else the period's usual
+    hours (settings), with TZID=Europe/Paris and its VTIMEZONE, in summer time too; the site's
+    feed shows the same hours."""
+    settings.RELEVE_USUAL_HOURS = {
+        "day": ("09:00", "18:00"), "am": ("08:15", "12:30"), "pm": ("13:30", "17:45"),
+    }  # fmt: skip
+    prepared = open_day(site, date(2027, 3, 10), status="booked", volunteer=volunteer)
+    services.preparation_update(vacation=prepared, by=None, arrival_time=time(7, 45))
+    morning = open_day(site, date(2027, 7, 6), "am", status="booked", volunteer=volunteer)
+    afternoon = open_day(site, date(2027, 3, 11), "pm", status="requested", volunteer=volunteer)
+    late = open_day(site, date(2027, 3, 12), "am", status="booked", volunteer=volunteer)
+    services.preparation_update(vacation=late, by=None, arrival_time=time(13, 0))
+
+    response = client.get(f"/calendar/{volunteer.calendar_token}.ics")
+    calendar = Calendar.from_ical(response.content)
+    found = events(calendar)
+
+    def hours(day):
+        event = found[f"vacation-{day.pk}@releve"]
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert event["dtstart"].params["TZID"] == event["dtend"].params["TZID"] == "Europe/Paris"
+        assert start.utcoffset() is not None  # aware
+        return start, end
+
+    paris = lambda d, h, m: datetime(d.year, d.month, d.day, h, m, tzinfo=PARIS)  # noqa: E731
+    assert hours(prepared) == (paris(prepared.date, 7, 45), paris(prepared.date, 18, 0))
+    assert hours(morning) == (paris(morning.date, 8, 15), paris(morning.date, 12, 30))
+    assert hours(morning)[0].utcoffset() == timedelta(hours=2)  # summer time
+    assert hours(afternoon) == (paris(afternoon.date, 13, 30), paris(afternoon.date, 17, 45))
+    assert hours(late) == (paris(late.date, 13, 0), paris(late.date, 17, 15))  # usual length
+    assert b"DTSTART;TZID=Europe/Paris:20270310T074500" in response.content
+    assert [str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    assert calendar.get_missing_tzids() == set()
+    site_feed = events(
+        Calendar.from_ical(client.get(f"/calendar/site/{site.calendar_token}.ics").content)
+    )
+    assert site_feed[f"vacation-{prepared.pk}@releve"].decoded("dtstart") == paris(
+        prepared.date, 7, 45
+    )
 
 
 def test_uids_stay_stable_across_fetches_and_status_changes(client, volunteer, site):
