@@ -136,3 +136,13 @@ def site_feed(request, token: str):
     )
     events = [_event(v, status=STATUS.get(v.status, "CANCELLED"), for_site=True) for v in vacations]
     return _calendar(f"Relève — {site}", events)
+
+
+def subscription_urls(request, volunteer: Volunteer) -> dict[str, str]:
+    """A volunteer's feed as an address to paste (`calendar_url`, https in production) and as
+    a `webcal://` link (`webcal_url`: same host and path) that calendar applications open to
+    subscribe."""
+    url = request.build_absolute_uri(
+        reverse("volunteer_calendar", kwargs={"token": volunteer.calendar_token})
+    )
+    return {"calendar_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}

@@ -7,6 +7,7 @@ import time_machine
 from icalendar import Calendar
 
 from sites.models import KeyContact
+from tests.browser.journey import fr
 from tests.factories import VolunteerFactory, make_public_site, open_day
 from vacations import services
 from vacations.models import PARIS
@@ -194,3 +195,41 @@ def test_site_staff_find_the_sites_feed_on_the_planning_page(client, site):
 
     assert first == again
     assert client.get(first.replace("http://testserver", "")).status_code == 200
+
+
+def test_the_planning_page_offers_to_subscribe_copy_and_rotate_the_calendar(client, volunteer):
+    """The subscribe block next to the planning: the webcal:// link (same host and path as the
+    https address), the address to copy, the instructions, and a new link from there."""
+    client.force_login(volunteer.user)
+    old = f"/calendar/{volunteer.calendar_token}.ics"
+
+    page = client.get("/mon-planning/")
+    html = page.content.decode()
+    rotated = client.post(
+        "/volontaire/calendrier/nouveau-lien/", {"next": "/mon-planning/#calendar-subscribe"}
+    )
+    volunteer.refresh_from_db()
+
+    assert page.context["calendar_url"] == f"http://testserver{old}"
+    assert page.context["webcal_url"] == f"webcal://testserver{old}"
+    assert f'href="webcal://testserver{old}"' in html
+    assert f'value="http://testserver{old}"' in html
+    assert 'data-copy="calendar-url"' in html
+    assert "releve/copy-link.js" in html
+    for app in ("Google Agenda", "Outlook", "Apple Calendar (iPhone, iPad, Mac)"):
+        assert fr(app) in html
+    assert 'action="/volontaire/calendrier/nouveau-lien/"' in html
+    assert rotated.status_code == 302
+    assert rotated.url == "/mon-planning/#calendar-subscribe"
+    assert client.get(old).status_code == 404
+    assert client.get(f"/calendar/{volunteer.calendar_token}.ics").status_code == 200
+
+
+def test_the_calendar_rotation_goes_back_only_to_a_local_page(client, volunteer):
+    client.force_login(volunteer.user)
+
+    response = client.post(
+        "/volontaire/calendrier/nouveau-lien/", {"next": "https://evil.example/"}
+    )
+
+    assert response.url == "/volontaire/profil/#calendar"
