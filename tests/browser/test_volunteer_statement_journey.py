@@ -101,7 +101,7 @@ def test_the_volunteer_subscribes_rotates_the_link_and_reads_last_months_stateme
     assert "Saint-Amand-Montrond" in row.inner_text()
     assert "200,00 €" in row.inner_text()
     assert "200,00" in page.get_by_test_id("total").inner_text()
-    assert page.locator('[data-testid="standing"] [data-status="draft"]').count() == 1
+    assert page.locator('[data-testid="standing"] li[data-status="draft"]').count() == 1
 
     # The PDF, downloaded.
     with page.expect_download() as download:
