@@ -369,8 +369,14 @@ CELERY_BEAT_SCHEDULE = {
 RELEVE_MAX_DAYS_PER_MONTH = 2
 RELEVE_DAY_INDEMNITY = "200.00"
 RELEVE_HALF_DAY_INDEMNITY = "100.00"
-# When a volunteer is expected, per period, unless the day's preparation says otherwise.
-RELEVE_USUAL_ARRIVAL = {"day": "08:30", "am": "08:30", "pm": "13:30"}
+# A period's usual hours (Paris time): the start is when a volunteer is expected unless the
+# day's preparation sets the arrival time (the reminders tell it); the calendar feeds show both.
+# (Host sites' sheets hold no opening hours yet: these are everyone's.)
+RELEVE_USUAL_HOURS = {
+    "day": ("08:30", "18:30"),
+    "am": ("08:30", "12:30"),
+    "pm": ("13:30", "18:30"),
+}
 # Continuity of care: days until a result is expected, per kind of exam.
 RELEVE_EXAM_EXPECTED_DAYS = {
     "biology": 3,

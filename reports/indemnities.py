@@ -309,3 +309,33 @@ def volunteer_table(place: Place, month: Date, rows=None) -> Table:
         totals={"days": totals["days"], "amount": totals["amount"]},
         meta={"month": month_label(month)},
     )
+
+
+# --- A volunteer's own month ---------------------------------------------------------------------
+
+
+def volunteer_standing(volunteer_id: int, month: Date) -> list[dict]:
+    """Where a volunteer's closed days of `month` stand, per territory it worked in (each
+    territory's statement is validated and paid on its own): `territory`, `territory_name`,
+    `days`, `amount` and `statement` (its row, or an unsaved draft). Two queries."""
+    month = month.replace(day=1)
+    rows = list(
+        closed_days(month)
+        .filter(volunteer_id=volunteer_id)
+        .values("site__territory", "site__territory__name")
+        .annotate(days=_sum_days(), amount=_sum_amount())
+        .order_by("site__territory__name", "site__territory")
+    )
+    ids = [row["site__territory"] for row in rows]
+    found = {s.territory_id: s for s in Statement.objects.filter(territory__in=ids, month=month)}
+    return [
+        {
+            "territory": row["site__territory"],
+            "territory_name": row["site__territory__name"],
+            "days": row["days"],
+            "amount": row["amount"],
+            "statement": found.get(row["site__territory"])
+            or Statement(territory_id=row["site__territory"], month=month),
+        }
+        for row in rows
+    ]

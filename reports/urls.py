@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path
 
 from reports import api
-from reports.views import continuity, coverage, indemnities, overview
+from reports.views import continuity, coverage, indemnities, overview, statement
 from reports.views.readiness import readiness_page
 
 app_name = "reports"
@@ -34,6 +34,9 @@ urlpatterns: list = [
         name="statement_pay",
     ),
     path("pilotage/suivi/", continuity.continuity, name="continuity"),
+    # A volunteer's own statement (the API's, as a page).
+    path("volontaire/releve/", statement.my_statement, name="my_statement"),
+    path("volontaire/releve/pdf/", statement.my_statement_pdf, name="my_statement_pdf"),
 ]
 
 # Included by config/urls.py under `api/v1/reports/` (no namespace: `api-report-<name>`).

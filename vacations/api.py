@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import django_filters
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,11 +15,10 @@ from rest_framework.views import APIView
 from accounts.permissions import ObjectRulesPermission, allowed
 from config.api import PDFRenderer
 from sites.models import HostSite
-from sites.pdf import render_pdf
 from vacations import services
 from vacations.models import Vacation
 from vacations.selectors import bookable_by
-from vacations.statements import monthly_statement, parse_month
+from vacations.statements import monthly_statement, parse_month, statement_pdf
 from volunteers.models import Period, Volunteer
 
 
@@ -265,9 +263,4 @@ class MyStatementPdfView(MyStatementView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
     )
     def get(self, request):
-        statement = self._statement(request)
-        pdf = render_pdf("vacations/pdf/statement.html", {"statement": statement})
-        response = HttpResponse(pdf, content_type="application/pdf")
-        name = f"releve-indemnites-{statement.month:%Y-%m}.pdf"
-        response["Content-Disposition"] = f'inline; filename="{name}"'
-        return response
+        return statement_pdf(self._statement(request))

@@ -1,8 +1,13 @@
-"""Private iCal feeds: a volunteer's days, and a site's (the secret token is the credential)."""
+"""Private iCal feeds: a volunteer's days, and a site's (the secret token is the credential).
+
+Every event carries its real hours in Europe/Paris (a VTIMEZONE describes the zone): from the
+arrival time set in the day's preparation, else the period's usual start, to the period's usual
+end (`settings.RELEVE_USUAL_HOURS`). Its UID is the day's, whatever its status.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
@@ -14,7 +19,7 @@ from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
 from sites.models import HostSite, KeyContact
-from vacations.models import PARIS, Period, Vacation, VacationRelease
+from vacations.models import PARIS, Vacation, VacationRelease, usual_hours
 from volunteers.models import Volunteer
 
 # Calendar clients only remove an event they saw cancelled: keep cancelled ones this long.
@@ -24,14 +29,32 @@ STATUS = {
     Vacation.Status.BOOKED: "CONFIRMED",
     Vacation.Status.DONE: "CONFIRMED",
 }
-HOURS = {Period.AM: (time(8, 30), time(12, 30)), Period.PM: (time(13, 30), time(18, 30))}
+# The VTIMEZONE's span: it must cover every event of the feed (past days are kept).
+TIMEZONE_SPAN = (date(2020, 1, 1), date(2050, 1, 1))
 
 
 def _vacations():
     contacts = KeyContact.objects.order_by("-priority", "position")
-    return Vacation.objects.select_related("site__info_sheet", "volunteer__user").prefetch_related(
-        Prefetch("site__info_sheet__contacts", queryset=contacts)
-    )
+    return Vacation.objects.select_related(
+        "site__info_sheet", "volunteer__user", "preparation"
+    ).prefetch_related(Prefetch("site__info_sheet__contacts", queryset=contacts))
+
+
+def event_times(vacation: Vacation) -> tuple[datetime, datetime]:
+    """When the volunteer is expected (the preparation's arrival time, else the period's usual
+    start) and the period's usual end, aware in Paris time. An arrival set after the usual end
+    keeps the period's usual length, so that an event never ends before it starts."""
+    usual_start, usual_end = usual_hours(vacation.period)
+    preparation = getattr(vacation, "preparation", None)  # select_related: no query
+    arrival = getattr(preparation, "arrival_time", None) or usual_start
+    start = datetime.combine(vacation.date, arrival, tzinfo=PARIS)
+    end = datetime.combine(vacation.date, usual_end, tzinfo=PARIS)
+    if end <= start:
+        length = datetime.combine(vacation.date, usual_end) - datetime.combine(
+            vacation.date, usual_start
+        )
+        end = start + length
+    return start, end
 
 
 def _event(vacation: Vacation, *, status: str, for_site: bool = False) -> Event:
@@ -40,13 +63,9 @@ def _event(vacation: Vacation, *, status: str, for_site: bool = False) -> Event:
     event.add("uid", f"vacation-{vacation.pk}@releve")
     event.add("dtstamp", timezone.now())
     event.add("sequence", int(vacation.updated_at.timestamp()) % 2_000_000_000)
-    if vacation.period == Period.DAY:
-        event.add("dtstart", vacation.date)
-        event.add("dtend", vacation.date + timedelta(days=1))
-    else:
-        start, end = HOURS[vacation.period]
-        event.add("dtstart", datetime.combine(vacation.date, start, tzinfo=PARIS))
-        event.add("dtend", datetime.combine(vacation.date, end, tzinfo=PARIS))
+    start, end = event_times(vacation)
+    event.add("dtstart", start)
+    event.add("dtend", end)
     who = vacation.volunteer.full_name if for_site and vacation.volunteer_id else None
     event.add("summary", f"Relève — {site}" + (f" — {who}" if who else ""))
     event.add("location", site.full_address or str(site))
@@ -70,6 +89,7 @@ def _calendar(name: str, events: list[Event]) -> HttpResponse:
     calendar.add("x-wr-timezone", "Europe/Paris")
     for event in events:
         calendar.add_component(event)
+    calendar.add_missing_timezones(*TIMEZONE_SPAN)  # the events' TZID=Europe/Paris
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="releve.ics"'
     return response
@@ -116,3 +136,13 @@ def site_feed(request, token: str):
     )
     events = [_event(v, status=STATUS.get(v.status, "CANCELLED"), for_site=True) for v in vacations]
     return _calendar(f"Relève — {site}", events)
+
+
+def subscription_urls(request, volunteer: Volunteer) -> dict[str, str]:
+    """A volunteer's feed as an address to paste (`calendar_url`, https in production) and as
+    a `webcal://` link (`webcal_url`: same host and path) that calendar applications open to
+    subscribe."""
+    url = request.build_absolute_uri(
+        reverse("volunteer_calendar", kwargs={"token": volunteer.calendar_token})
+    )
+    return {"calendar_url": url, "webcal_url": "webcal://" + url.split("://", 1)[1]}

@@ -51,9 +51,15 @@ def slot_bounds(day: Date, period: str) -> tuple[datetime, datetime]:
     return midnight, next_midnight
 
 
+def usual_hours(period: str) -> tuple[time, time]:
+    """A period's usual (start, end) wall-clock hours in Paris (`RELEVE_USUAL_HOURS`)."""
+    start, end = settings.RELEVE_USUAL_HOURS[period]
+    return time.fromisoformat(start), time.fromisoformat(end)
+
+
 def usual_arrival(period: str) -> time:
     """When a volunteer is expected for a period unless the site says otherwise."""
-    return time.fromisoformat(settings.RELEVE_USUAL_ARRIVAL[period])
+    return usual_hours(period)[0]
 
 
 def overlapping_periods(period: str) -> list[str]:

@@ -8,8 +8,10 @@ from datetime import date as Date
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from sites.pdf import render_pdf
 from vacations.models import Vacation, period_weight
 from volunteers.models import Volunteer
 
@@ -56,3 +58,14 @@ def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
         amount=(totals["amount"] or Decimal("0")).quantize(Decimal("0.01")),
         consultations=totals["consultations"] or 0,
     )
+
+
+def statement_pdf(statement: Statement, *, download: bool = False) -> HttpResponse:
+    """The statement as a PDF (one template, for the API and the volunteer's page): shown in
+    the browser, or saved as a file (`download`)."""
+    pdf = render_pdf("vacations/pdf/statement.html", {"statement": statement})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"releve-indemnites-{statement.month:%Y-%m}.pdf"
+    disposition = "attachment" if download else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    return response

@@ -34,6 +34,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -41,6 +42,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.errors import DomainError
 from accounts.permissions import allowed, require
 from sites.models import Department, Region, Territory
+from vacations.calendar import subscription_urls
 from volunteers import forms, services
 from volunteers.access import get_volunteer_for, preferred_territories
 from volunteers.charter import CURRENT_VERSION, charter_text
@@ -69,11 +71,6 @@ def _visible_volunteer(request: HttpRequest, pk: int) -> Volunteer:
 
 def _preferred_territories() -> Prefetch:
     return preferred_territories()
-
-
-def _calendar_url(request: HttpRequest, volunteer: Volunteer) -> str:
-    path_ = reverse("volunteer_calendar", kwargs={"token": volunteer.calendar_token})
-    return request.build_absolute_uri(path_)
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+)$")
@@ -170,18 +167,25 @@ def profile(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "volunteer": volunteer, "section": "profile"}
     if volunteer is not None:
         context["commitment"] = volunteer.current_commitment()
-        context["calendar_url"] = _calendar_url(request, volunteer)
+        context.update(subscription_urls(request, volunteer))
     return render(request, "volunteers/profile.html", context)
 
 
 @login_required
 @require_POST
 def calendar_rotate(request: HttpRequest) -> HttpResponse:
+    """A new secret for the volunteer's feed (the same service as the API's rotate)."""
     volunteer = _own_profile(request)
     if volunteer is None:
         raise Http404
     services.calendar_rotate(volunteer=volunteer)
     messages.success(request, _("Your calendar link is new: the old one no longer works."))
+    # Back to the page it was asked from (the planning or the profile), a local one only.
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
     return redirect(reverse("volunteer_profile") + "#calendar")
 
 

@@ -69,7 +69,7 @@ def volunteer_section(user, *, today: Date, now: datetime) -> Section:
     for row in next_days:
         preparation = getattr(row.obj, "preparation", None)
         row.obj.arrival = preparation.arrival() if preparation else usual_arrival(row.obj.period)
-    statement = f"{reverse('api-my-statement-pdf')}?month={month:%Y-%m}"
+    statement = f"{reverse('reports:my_statement')}?month={month:%Y-%m}"
     month_days = counts["month_days"] or Decimal("0")
     section.tiles = [
         Tile("upcoming", _("Days coming up"), counts["upcoming"], f"{planning}#upcoming-title"),
@@ -95,7 +95,7 @@ def volunteer_section(user, *, today: Date, now: datetime) -> Section:
         ),
         Tile(
             "statement",
-            _("Days done this month: your statement (PDF)"),
+            _("Days done this month: your statement"),
             month_days,
             statement,
             detail=_("%(amount)s € of indemnities")

@@ -237,6 +237,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("volontaire/calendrier/nouveau-lien/", "POST"): Case(
         "-", IN="302 302 404 404 404 404 404 404"
     ),
+    # One's own statement (last month by default); no volunteer profile: 404, as the API.
+    ("volontaire/releve/", "GET"): Case("-", IN="302 200 404 404 404 404 404 404"),
+    ("volontaire/releve/pdf/", "GET"): Case("-", IN="302 200 404 404 404 404 404 404"),
     ("volontaires/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     ("volontaires/<int:pk>/", "GET"): Case(
         "volunteer", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"

@@ -247,7 +247,7 @@ def test_a_volunteer_sees_its_days_its_questions_its_statement_and_its_calendar(
     assert "08:30" in home.text
     assert "MSP de Châteaumeillant" in home.text
     assert "400,00" in home.text  # this month's indemnities, in French
-    assert f"{reverse('api-my-statement-pdf')}?month=2027-03" in home.hrefs
+    assert f"{reverse('reports:my_statement')}?month=2027-03" in home.hrefs
     calendar = reverse("volunteer_calendar", kwargs={"token": world.volunteer.calendar_token})
     assert calendar in home.hrefs
     assert reverse("continuity_day_closure", args=[world.to_close[0].pk]) in home.hrefs

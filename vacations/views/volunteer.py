@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.permissions import require
 from sites.views.catalogue import detail_context
 from vacations import selectors, services
+from vacations.calendar import subscription_urls
 from vacations.forms import (
     OpenDaysFilterForm,
 )
@@ -69,14 +70,17 @@ def vacation_withdraw_page(request: HttpRequest, pk: int) -> HttpResponse:
 def my_planning(request: HttpRequest) -> HttpResponse:
     """A volunteer's days: coming up, waiting for an answer, to close, and past ones."""
     volunteer = my_profile(request)
-    context: dict[str, Any] = {"volunteer": volunteer, "today": local_today(), "statuses": Status}
+    context: dict[str, Any] = {
+        "volunteer": volunteer,
+        "today": local_today(),
+        "statuses": Status,
+        "section": "planning",
+    }
     if volunteer is not None:
         context["planning"] = selectors.my_planning(
             request.user, volunteer, today=context["today"], page=request.GET.get("page")
         )
-        context["calendar_url"] = request.build_absolute_uri(
-            reverse("volunteer_calendar", kwargs={"token": volunteer.calendar_token})
-        )
+        context.update(subscription_urls(request, volunteer))
     return render(request, "vacations/my_planning.html", context)
 
 
