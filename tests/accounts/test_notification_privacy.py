@@ -22,7 +22,8 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
-from sites.models import HostSite
+from sites import services as sites_services
+from sites.models import HostSite, InfoSheet, Membership
 from tests.factories import VolunteerFactory, open_day
 from vacations import services as vacations
 from vacations.calls import call_for_volunteers
@@ -76,6 +77,14 @@ def _every_kind_of_message(now) -> None:
     call_command("run_job", "weekly_digest")
     # Last month's summary of the region (ARS) and of France (national manager).
     call_command("run_job", "monthly_summary")
+    # A manager sends a submitted sheet back to its site, saying why: its staff are told.
+    submitted = InfoSheet.objects.filter(status="submitted").select_related("site").first()
+    manager = Membership.objects.filter(
+        role="territory_manager", territory_id=submitted.site.territory_id
+    ).first()
+    sites_services.sheet_return_to_draft(
+        sheet=submitted, by=manager.user if manager else None, comment="Précisez l’hébergement."
+    )
     # A verified volunteer changes its name: its managers are told.
     volunteers.volunteer_update(volunteer=soon, by=soon.user, last_name="Nouveau-Nom")
     # Follow-up: a result received (task assigned), escalation, the question's reminder and
