@@ -23,7 +23,7 @@ from continuity.models import (
     PendingExam,
 )
 from sites import services as sites_services
-from sites.models import HostSite, InfoSheet, Membership
+from sites.models import HostSite
 from tests.factories import VolunteerFactory, open_day
 from vacations import services as vacations
 from vacations.calls import call_for_volunteers
@@ -77,14 +77,12 @@ def _every_kind_of_message(now) -> None:
     call_command("run_job", "weekly_digest")
     # Last month's summary of the region (ARS) and of France (national manager).
     call_command("run_job", "monthly_summary")
-    # A manager sends a submitted sheet back to its site, saying why: its staff are told.
-    submitted = InfoSheet.objects.filter(status="submitted").select_related("site").first()
-    manager = Membership.objects.filter(
-        role="territory_manager", territory_id=submitted.site.territory_id
-    ).first()
-    sites_services.sheet_return_to_draft(
-        sheet=submitted, by=manager.user if manager else None, comment="Précisez l’hébergement."
-    )
+    # The site's staff change its published sheet and submit the changes (its managers are
+    # told); a manager sends them back, saying why (its staff are told).
+    sheet = site.info_sheet
+    sites_services.sheet_update(sheet=sheet, by=staff, fields={"transport": "Navette"})
+    sites_services.sheet_submit(sheet=sheet, by=staff)
+    sites_services.sheet_return_to_draft(sheet=sheet, by=None, comment="Précisez les horaires.")
     # A verified volunteer changes its name: its managers are told.
     volunteers.volunteer_update(volunteer=soon, by=soon.user, last_name="Nouveau-Nom")
     # Follow-up: a result received (task assigned), escalation, the question's reminder and
