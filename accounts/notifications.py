@@ -73,6 +73,8 @@ KIND_LABELS: dict[str, str] = {
     "contact_reminder": _("Reminders of a question waiting for your answer"),
     "contact_answered": _("Answers of a prescriber to your question"),
     "volunteer_identity_changed": _("A verified volunteer changes their name or RPPS number"),
+    "sheet_submitted": _("A site submits its information sheet or changes to it"),
+    "sheet_returned": _("Your information sheet is sent back to you"),
 }
 
 

@@ -116,11 +116,20 @@ class SheetEquipmentInline(SheetReadinessInline):
 
 @admin.register(InfoSheet)
 class InfoSheetAdmin(ReadableHistoryAdmin):
-    list_display = ["site", "status", "changed_since_publication", "published_at"]
-    list_filter = ["status", "changed_since_publication"]
+    list_display = ["site", "status", "revision_status", "published_at"]
+    list_filter = ["status", "revision_status"]
     list_select_related = ["site"]
     search_fields = ["site__name"]
-    readonly_fields = ["status", "submitted_at", "published_at", "published_by"]
+    # The workflow is the services' (the site page): the admin shows it, never moves it.
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "published_at",
+        "published_by",
+        "revision_status",
+        "revision_submitted_at",
+        "return_comment",
+    ]
     inlines = [KeyContactInline, SheetReadinessInline, SheetEquipmentInline]
 
 

@@ -20,6 +20,7 @@ from config.api import PDFRenderer
 from sites import access, services
 from sites.models import HostSite, InfoSheet, Membership, Region, Territory
 from sites.models.sheets import KeyContact, PracticeMode, SheetReadiness
+from sites.revisions import SheetVersion, is_published, published_version
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -106,7 +107,8 @@ class InfoSheetSerializer(serializers.ModelSerializer):
             "team_description", "secretariat_description", "functioning_description",
             "protocols", "information_system", "remuneration", "accommodation", "transport",
             "consultation_minutes", "contacts", "equipment", "readiness", "submitted_at",
-            "published_at", "changed_since_publication", "updated_at",
+            "published_at", "changed_since_publication", "updated_at", "revision_status",
+            "revision_submitted_at", "return_comment",
         ]  # fmt: skip
         read_only_fields = [
             "status",
@@ -114,6 +116,9 @@ class InfoSheetSerializer(serializers.ModelSerializer):
             "published_at",
             "changed_since_publication",
             "updated_at",
+            "revision_status",
+            "revision_submitted_at",
+            "return_comment",
         ]
 
     def validate_practice_modes(self, value: list[str]) -> list[str]:
@@ -138,6 +143,24 @@ def _complete_entries(entries: list[dict], required: tuple[str, ...]) -> list[di
                 _("Each entry needs: %(fields)s.") % {"fields": ", ".join(missing)}
             )
     return entries
+
+
+class _PublishedSheet:
+    """A sheet's validated version as `InfoSheetSerializer` reads a sheet (what the public
+    gets: never the changes waiting for validation, nor the manager's comment)."""
+
+    def __init__(self, version: SheetVersion) -> None:
+        self._version = version
+        self.contacts = version.contacts
+        self.equipment = version.equipment
+        self.readiness = version.readiness
+
+    def __getattr__(self, name: str):
+        return getattr(self._version.sheet, name)
+
+
+class ReturnSerializer(serializers.Serializer):
+    comment = serializers.CharField(allow_blank=True, required=False, max_length=4000)
 
 
 class ReadinessSummarySerializer(serializers.Serializer):
@@ -274,11 +297,18 @@ class HostSiteViewSet(
     def _may_read_unpublished(self, site: HostSite) -> bool:
         return HostSite.objects.in_scope_of(self.request.user).filter(pk=site.pk).exists()
 
+    def _sheet_data(self, sheet: InfoSheet) -> dict:
+        """The working copy for the people in charge of the site (its scope); the validated
+        version for everyone else."""
+        if is_published(sheet) and not self._may_read_unpublished(sheet.site):
+            return InfoSheetSerializer(_PublishedSheet(published_version(sheet))).data
+        return InfoSheetSerializer(sheet).data
+
     @extend_schema(request=InfoSheetSerializer, responses=InfoSheetSerializer)
     @action(detail=True, methods=["get", "put", "patch"], url_path="info-sheet")
     def info_sheet(self, request, pk=None):
         if request.method in SAFE_METHODS:
-            return Response(InfoSheetSerializer(self._sheet(write=False)).data)
+            return Response(self._sheet_data(self._sheet(write=False)))
         sheet = self._sheet(write=True)
         if not allowed(request.user, "sites.edit_sheet", sheet.site):
             raise PermissionDenied(_("You cannot edit this sheet."))
@@ -306,6 +336,7 @@ class HostSiteViewSet(
     @extend_schema(request=None, responses=InfoSheetSerializer)
     @action(detail=True, methods=["post"], url_path="info-sheet/submit")
     def submit(self, request, pk=None):
+        """Submit a draft sheet, or the changes made to a published one, for validation."""
         sheet = self._sheet(write=True)
         if not allowed(request.user, "sites.submit_sheet", sheet.site):
             raise PermissionDenied(_("Only the site's staff can submit its sheet."))
@@ -315,10 +346,27 @@ class HostSiteViewSet(
     @extend_schema(request=None, responses=InfoSheetSerializer)
     @action(detail=True, methods=["post"], url_path="info-sheet/publish")
     def publish(self, request, pk=None):
+        """Validate a submitted sheet, or the submitted changes of a published one (which then
+        replace its public version)."""
         sheet = self._sheet(write=True)
         if not allowed(request.user, "sites.publish_sheet", sheet.site):
             raise PermissionDenied(_("Only a manager of this territory can publish the sheet."))
         services.sheet_publish(sheet=sheet, by=request.user)
+        return Response(InfoSheetSerializer(self._sheet(write=True)).data)
+
+    @extend_schema(request=ReturnSerializer, responses=InfoSheetSerializer)
+    @action(detail=True, methods=["post"], url_path="info-sheet/return")
+    def return_to_site(self, request, pk=None):
+        """Send a submitted sheet, or submitted changes, back to the site with a comment
+        (required for changes: 400 naming `comment`)."""
+        sheet = self._sheet(write=True)
+        if not allowed(request.user, "sites.publish_sheet", sheet.site):
+            raise PermissionDenied(_("Only a manager of this territory can send the sheet back."))
+        body = ReturnSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.sheet_return_to_draft(
+            sheet=sheet, by=request.user, comment=body.validated_data.get("comment", "")
+        )
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
 
     @extend_schema(

@@ -65,13 +65,25 @@ def with_sheet_details(queryset: HostSiteQuerySet) -> HostSiteQuerySet:
 
 
 def sheet_context(site: HostSite) -> dict[str, Any]:
-    """What the sheet templates show, from a site fetched through `with_sheet_details`."""
+    """What the sheet templates show, from a site fetched through `with_sheet_details`.
+
+    A published sheet shows its validated version, whoever reads it (changes waiting for
+    validation stay on the staff pages); an unpublished one, previewed by the people in charge,
+    its working copy.
+    """
+    from sites.revisions import is_published, show_published, working_version
+
     sheet = getattr(site, "info_sheet", None)
-    equipment = list(sheet.equipment.all()) if sheet else []
+    version = None
+    if is_published(sheet):
+        version = show_published(site)
+    elif sheet is not None:
+        version = working_version(sheet)
+    equipment = version.equipment if version else []
     return {
         "site": site,
-        "sheet": sheet,
-        "contacts": list(sheet.contacts.all()) if sheet else [],
+        "sheet": version.sheet if version else None,
+        "contacts": version.contacts if version else [],
         # The national base list first, then what host sites asked for on top of it.
         "equipment_groups": [
             {
@@ -83,7 +95,7 @@ def sheet_context(site: HostSite) -> dict[str, Any]:
                 "rows": [row for row in equipment if row.item.field_addition],
             },
         ],
-        "readiness": list(sheet.readiness.all()) if sheet else [],
+        "readiness": version.readiness if version else [],
     }
 
 

@@ -10,11 +10,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.history import save_tracked
+from accounts.notifications import notify
+from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.models import (
     Commune,
     EquipmentItem,
@@ -28,6 +31,7 @@ from sites.models import (
     Territory,
 )
 from sites.models.places import new_calendar_token
+from sites.revisions import sheet_content
 from sites.validators import POSTAL_CODE
 
 SITE_FIELDS = frozenset(
@@ -140,9 +144,12 @@ def sheet_update(
     equipment: Mapping[str, bool] | None = None,
     readiness: Mapping[str, Mapping[str, str]] | None = None,
 ) -> InfoSheet:
-    """Change any part of a sheet. `contacts` replaces the list; `equipment` and `readiness`
-    update the items they name (by catalogue code). A published sheet stays public and is
-    flagged as changed since validation, for its manager to review.
+    """Change any part of a sheet's working copy. `contacts` replaces the list; `equipment`
+    and `readiness` update the items they name (by catalogue code).
+
+    A published sheet stays as validated for the public: the first change opens a revision
+    (draft), which its staff submit and its manager validates (`sheet_publish`). A revision
+    sent back stays "returned", its comment in view, until it is submitted again.
     """
     sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
     fields = dict(fields or {})
@@ -167,8 +174,12 @@ def sheet_update(
         changed |= _update_rows(
             sheet.readiness.select_related("item"), readiness, field="readiness", by=by
         )
-    if changed and sheet.status == InfoSheet.Status.PUBLISHED:
-        sheet.changed_since_publication = True
+    if (
+        changed
+        and sheet.status == InfoSheet.Status.PUBLISHED
+        and sheet.revision_status == InfoSheet.RevisionStatus.NONE
+    ):
+        sheet.revision_status = InfoSheet.RevisionStatus.DRAFT
     if changed:
         save_tracked(sheet, by=by, validate=True)
     return sheet
@@ -224,30 +235,42 @@ def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, b
 
 @transaction.atomic
 def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
-    """Site staff hand the sheet to their manager for validation (draft → submitted)."""
-    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
-    if sheet.status != InfoSheet.Status.DRAFT:
+    """Site staff hand the sheet to their managers for validation, who are told: a draft
+    (draft → submitted), or the changes made to a published sheet (its revision → submitted;
+    the public keeps the validated version meanwhile)."""
+    sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
+    now = now or timezone.now()
+    if sheet.status == InfoSheet.Status.DRAFT:
+        sheet.status = InfoSheet.Status.SUBMITTED
+        sheet.submitted_at = now
+    elif sheet.status == InfoSheet.Status.PUBLISHED and sheet.revision_open:
+        sheet.revision_status = InfoSheet.RevisionStatus.SUBMITTED
+        sheet.revision_submitted_at = now
+    else:
         raise DomainError(
-            "invalid_transition", _("Only a draft sheet can be submitted for validation.")
+            "invalid_transition",
+            _("Only a draft sheet, or changes to a published one, can be submitted."),
         )
-    sheet.status = InfoSheet.Status.SUBMITTED
-    sheet.submitted_at = now or timezone.now()
+    sheet.return_comment = ""
     save_tracked(sheet, by=by, validate=True)
+    _tell_managers(sheet)
     return sheet
 
 
 @transaction.atomic
 def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
-    """A manager validates the sheet: it becomes public once every mandatory item is ok.
-
-    Also validates the changes made to a published sheet (clears "changed since validation").
-    """
+    """A manager validates the sheet once every mandatory item is ok: a submitted sheet
+    becomes public, or a published sheet's submitted changes replace its public version. The
+    working copy is frozen into `published_content`, what the public reads from then on."""
     sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
-    republish = sheet.status == InfoSheet.Status.PUBLISHED and sheet.changed_since_publication
-    if sheet.status != InfoSheet.Status.SUBMITTED and not republish:
+    revision = (
+        sheet.status == InfoSheet.Status.PUBLISHED
+        and sheet.revision_status == InfoSheet.RevisionStatus.SUBMITTED
+    )
+    if sheet.status != InfoSheet.Status.SUBMITTED and not revision:
         raise DomainError(
             "invalid_transition",
-            _("Only a submitted sheet, or a published one changed since, can be validated."),
+            _("Only a submitted sheet, or submitted changes to a published one, can be validated."),
         )
     missing = sheet.missing_mandatory()
     if missing:
@@ -257,22 +280,95 @@ def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoS
             % {"items": "; ".join(entry.item.label for entry in missing)},
         )
     sheet.status = InfoSheet.Status.PUBLISHED
+    sheet.published_content = sheet_content(
+        InfoSheet.objects.prefetch_related("contacts", "equipment__item", "readiness__item").get(
+            pk=sheet.pk
+        )
+    )
     sheet.published_at = now or timezone.now()
     sheet.published_by = by
-    sheet.changed_since_publication = False
+    sheet.revision_status = InfoSheet.RevisionStatus.NONE
+    sheet.return_comment = ""
     save_tracked(sheet, by=by, validate=True)
     return sheet
 
 
 @transaction.atomic
-def sheet_return_to_draft(*, sheet: InfoSheet, by) -> InfoSheet:
-    """A manager sends a submitted sheet back to the site for corrections."""
-    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
-    if sheet.status != InfoSheet.Status.SUBMITTED:
-        raise DomainError("invalid_transition", _("Only a submitted sheet can be sent back."))
-    sheet.status = InfoSheet.Status.DRAFT
+def sheet_return_to_draft(*, sheet: InfoSheet, by, comment: str = "") -> InfoSheet:
+    """A manager sends the sheet back to the site for corrections, saying why: a submitted
+    sheet goes back to draft (the comment is optional there), a published sheet's submitted
+    changes are "returned" (a comment is required; the public version stays). The site's
+    staff read the comment on the site page and are told."""
+    sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
+    comment = (comment or "").strip()
+    if sheet.status == InfoSheet.Status.SUBMITTED:
+        sheet.status = InfoSheet.Status.DRAFT
+    elif (
+        sheet.status == InfoSheet.Status.PUBLISHED
+        and sheet.revision_status == InfoSheet.RevisionStatus.SUBMITTED
+    ):
+        if not comment:
+            raise ValidationError(
+                {"comment": [_("Say what the site should change before submitting again.")]}
+            )
+        sheet.revision_status = InfoSheet.RevisionStatus.RETURNED
+    else:
+        raise DomainError(
+            "invalid_transition",
+            _("Only a submitted sheet, or submitted changes, can be sent back."),
+        )
+    sheet.return_comment = comment
     save_tracked(sheet, by=by, validate=True)
+    _tell_staff(sheet)
     return sheet
+
+
+def _sheet_event(sheet: InfoSheet) -> str:
+    """The history row of the transition just saved: one message per transition."""
+    return str(sheet.history.values_list("history_id", flat=True).first())
+
+
+def _tell_managers(sheet: InfoSheet) -> None:
+    """The territory managers of the site (else its region's ARS managers) learn that a sheet
+    waits for them."""
+    site = sheet.site
+    managers = Membership.objects.filter(
+        role=Role.TERRITORY_MANAGER, territory_id=site.territory_id
+    ).select_related("user")
+    if not managers:
+        managers = Membership.objects.filter(
+            role=Role.ARS_MANAGER, region_id=site.territory.department.region_id
+        ).select_related("user")
+    notify(
+        users={m.user for m in managers},
+        kind="sheet_submitted",
+        context={
+            "site": site.name,
+            "changes": "1" if sheet.status == InfoSheet.Status.PUBLISHED else "",
+            "link": reverse("site_revision", args=[site.pk])
+            if sheet.status == InfoSheet.Status.PUBLISHED
+            else reverse("site_detail", args=[site.pk]),
+        },
+        dedupe_key=f"sheet_submitted:{sheet.pk}:{_sheet_event(sheet)}",
+    )
+
+
+def _tell_staff(sheet: InfoSheet) -> None:
+    """The site's staff learn that their sheet came back, and why."""
+    site = sheet.site
+    notify(
+        users={
+            m.user
+            for m in site.memberships.filter(role__in=SITE_STAFF_ROLES).select_related("user")
+        },
+        kind="sheet_returned",
+        context={
+            "site": site.name,
+            "comment": sheet.return_comment,
+            "link": reverse("site_detail", args=[site.pk]),
+        },
+        dedupe_key=f"sheet_returned:{sheet.pk}:{_sheet_event(sheet)}",
+    )
 
 
 # --- The site's calendar feed and its team ---------------------------------------------------

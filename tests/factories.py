@@ -70,9 +70,17 @@ def make_sheet(site: HostSite, *, status: str = "draft", ready: bool = False, **
     from sites.services import ensure_sheet
 
     sheet = ensure_sheet(site)
-    InfoSheet.objects.filter(pk=sheet.pk).update(status=status, **fields)
     if ready:
         sheet.readiness.update(status=SheetReadiness.Status.OK)
+    if status == InfoSheet.Status.PUBLISHED:
+        # A published sheet has its validated version: the content it has now.
+        from sites.revisions import sheet_content
+
+        current = InfoSheet.objects.get(pk=sheet.pk)
+        for name, value in fields.items():
+            setattr(current, name, value)
+        fields.setdefault("published_content", sheet_content(current))
+    InfoSheet.objects.filter(pk=sheet.pk).update(status=status, **fields)
     sheet.refresh_from_db()
     return sheet
 

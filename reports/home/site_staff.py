@@ -85,7 +85,9 @@ def secretary_section(user, *, today: Date, now: datetime) -> Section:
         sites.with_readiness()
         .annotate(
             sheet_status=Coalesce(F("info_sheet__status"), Value(InfoSheet.Status.DRAFT)),
-            sheet_changed=Coalesce(F("info_sheet__changed_since_publication"), Value(False)),
+            sheet_changed=Exists(
+                InfoSheet.objects.filter(site=OuterRef("pk")).exclude(revision_status="none")
+            ),
         )
         .filter(
             ~Q(sheet_status=InfoSheet.Status.PUBLISHED)

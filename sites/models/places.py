@@ -180,10 +180,10 @@ class HostSiteQuerySet(models.QuerySet):
         return self.filter(status=HostSite.Status.ACTIVE, info_sheet__status="published")
 
     def to_validate(self) -> HostSiteQuerySet:
-        """Sheets waiting for a manager: submitted, or published and changed since."""
+        """Sheets waiting for a manager: submitted, or published with changes submitted."""
         return self.filter(
             Q(info_sheet__status="submitted")
-            | Q(info_sheet__status="published", info_sheet__changed_since_publication=True)
+            | Q(info_sheet__status="published", info_sheet__revision_status="submitted")
         )
 
     def in_scope_of(self, user) -> HostSiteQuerySet:

@@ -35,10 +35,33 @@ class InfoSheetQuerySet(models.QuerySet):
 
 
 class InfoSheet(models.Model):
+    """A site's sheet. Its columns and rows (contacts, equipment, readiness) are the working
+    copy its staff edit; once validated, `published_content` holds the validated version, frozen.
+
+    Why a frozen snapshot rather than a second set of rows (an `InfoSheetRevision` model with
+    its own contacts, equipment and readiness): the public reads one JSON column it already
+    loads with the sheet (the catalogue costs the same queries), the staff pages and forms keep
+    editing the rows they always edited, and validating a revision is one assignment. The
+    snapshot is self-contained (item labels included): the public sees what the manager
+    validated, even if the catalogue of items changes afterwards.
+
+    A published sheet whose working copy is edited carries a revision (`revision_status`):
+    draft → submitted → validated (the snapshot is replaced; back to `none`) or returned with a
+    comment. The first publication goes draft → submitted → published as before. Constraints:
+    a published sheet has a published version and only a published one has a revision; a
+    returned revision says why.
+    """
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted for validation")
         PUBLISHED = "published", _("Published")
+
+    class RevisionStatus(models.TextChoices):
+        NONE = "none", _("No pending changes")
+        DRAFT = "draft", _("Changes being edited")
+        SUBMITTED = "submitted", _("Changes submitted for validation")
+        RETURNED = "returned", _("Changes sent back to the site")
 
     site = models.OneToOneField(
         HostSite, on_delete=models.CASCADE, related_name="info_sheet", verbose_name=_("host site")
@@ -81,11 +104,24 @@ class InfoSheet(models.Model):
         related_name="+",
         verbose_name=_("published by"),
     )
-    changed_since_publication = models.BooleanField(_("changed since validation"), default=False)
+    # The validated version the public reads ({} until the first publication); see
+    # `sites.revisions`. Not in the history: each validation is recorded there by its date,
+    # validator and revision status, and the rows' own history holds every change.
+    published_content = models.JSONField(
+        _("published version"), default=dict, blank=True, editable=False
+    )
+    revision_status = models.CharField(
+        _("pending changes"),
+        max_length=10,
+        choices=RevisionStatus.choices,
+        default=RevisionStatus.NONE,
+    )
+    revision_submitted_at = models.DateTimeField(_("changes submitted at"), null=True, blank=True)
+    return_comment = models.TextField(_("comment of the manager"), max_length=TEXT_MAX, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = InfoSheetQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["published_content"])
 
     class Meta:
         verbose_name = _("information sheet")
@@ -95,10 +131,35 @@ class InfoSheet(models.Model):
                 condition=Q(consultation_minutes__gte=20, consultation_minutes__lte=60),
                 name="sheet_consultation_minutes_20_to_60",
             ),
+            # Published ⇔ a validated version to show.
+            models.CheckConstraint(
+                condition=(Q(status="published") & ~Q(published_content={}))
+                | (~Q(status="published") & Q(published_content={})),
+                name="sheet_published_has_its_version",
+            ),
+            models.CheckConstraint(
+                condition=Q(revision_status="none") | Q(status="published"),
+                name="sheet_revision_only_when_published",
+            ),
+            models.CheckConstraint(
+                condition=~Q(revision_status="returned") | ~Q(return_comment=""),
+                name="sheet_returned_revision_says_why",
+            ),
         ]
 
     def __str__(self) -> str:
         return str(self.site)
+
+    @property
+    def changed_since_publication(self) -> bool:
+        """Changes to a published sheet wait for validation (the API's older name for an open
+        revision)."""
+        return self.revision_status != self.RevisionStatus.NONE
+
+    @property
+    def revision_open(self) -> bool:
+        """The staff may submit the changes: being edited, or sent back."""
+        return self.revision_status in (self.RevisionStatus.DRAFT, self.RevisionStatus.RETURNED)
 
     def practice_mode_labels(self) -> list[str]:
         labels = dict(PracticeMode.choices)

@@ -22,6 +22,7 @@ from sites.access import get_site_for
 from sites.models import Department, HostSite, Territory
 from sites.models.places import HostSiteQuerySet
 from sites.pdf import render_sheet_pdf
+from sites.revisions import show_published
 from sites.selectors import sheet_context, with_sheet_details
 
 PAGE_SIZE = 20
@@ -119,6 +120,8 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         .order_by("name", "pk")
     )
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
+    for site in page:
+        show_published(site)  # the validated version, not the changes awaiting validation
     return render(request, "sites/catalogue/list.html", {"form": form, "page_obj": page})
 
 

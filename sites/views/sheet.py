@@ -38,6 +38,7 @@ from sites.models import (
     SheetEquipment,
     SheetReadiness,
 )
+from sites.revisions import sheet_changes
 from sites.selectors import display_value
 
 # --- Site page ------------------------------------------------------------------------------
@@ -385,34 +386,79 @@ def _transition(
 @login_required
 @require_POST
 def site_sheet_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    site = get_site_for(request.user, pk, write=True)
+    revision = InfoSheet.objects.filter(site=site, status=InfoSheet.Status.PUBLISHED).exists()
     return _transition(
         request,
         pk,
         perm="sites.submit_sheet",
         action=services.sheet_submit,
-        done=gettext("The sheet was sent for validation."),
+        done=gettext(
+            "Your changes were sent for validation; the public page keeps the validated "
+            "version meanwhile."
+        )
+        if revision
+        else gettext("The sheet was sent for validation."),
     )
 
 
 @login_required
 @require_POST
 def site_sheet_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    site = get_site_for(request.user, pk, write=True)
+    revision = InfoSheet.objects.filter(site=site, status=InfoSheet.Status.PUBLISHED).exists()
     return _transition(
         request,
         pk,
         perm="sites.publish_sheet",
         action=services.sheet_publish,
-        done=gettext("The sheet is validated and published."),
+        done=gettext("The changes are validated: the public page shows them.")
+        if revision
+        else gettext("The sheet is validated and published."),
     )
 
 
 @login_required
 @require_POST
 def site_sheet_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _transition(
-        request,
-        pk,
-        perm="sites.publish_sheet",
-        action=services.sheet_return_to_draft,
-        done=gettext("The sheet was sent back to the site."),
-    )
+    """Send the sheet (or its submitted changes) back to the site, with the manager's comment;
+    a refused comment shows again on the page it was typed in."""
+    site = get_site_for(request.user, pk, write=True)
+    require(request.user, "sites.publish_sheet", site)
+    comment = request.POST.get("comment", "")
+    try:
+        services.sheet_return_to_draft(
+            sheet=services.ensure_sheet(site), by=request.user, comment=comment
+        )
+    except ValidationError as exc:
+        return _render_revision(
+            request, _load_page(request, pk), comment=comment, errors=exc.message_dict
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, gettext("The sheet was sent back to the site."))
+    return redirect("site_detail", pk=site.pk)
+
+
+# --- The changes waiting for validation -----------------------------------------------------
+
+
+@login_required
+def site_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    """What changed since the validated version, field by field and row by row: where the
+    manager validates the changes or sends them back with a comment, and where the staff
+    review what they are about to submit. Whoever reads the site page reads it."""
+    return _render_revision(request, _load_page(request, pk))
+
+
+def _render_revision(
+    request: HttpRequest, page: SitePage, *, comment: str = "", errors=None
+) -> HttpResponse:
+    context = {
+        "page": page,
+        "changes": sheet_changes(page.sheet),
+        "comment": comment,
+        "comment_errors": (errors or {}).get("comment", []),
+    }
+    return render(request, "sites/staff/site_revision.html", context)

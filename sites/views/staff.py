@@ -31,6 +31,7 @@ from sites.models import (
 from sites.selectors import history_entries, history_index
 from sites.views.sheet import (
     site_detail,
+    site_revision,
     site_section,
     site_section_edit,
     site_sheet_publish,
@@ -83,7 +84,9 @@ def site_list(request: HttpRequest) -> HttpResponse:
         # In the same query as the readiness counts: the page costs the same whatever its size.
         .annotate(
             sheet_status=Coalesce(F("info_sheet__status"), Value(InfoSheet.Status.DRAFT)),
-            sheet_changed=Coalesce(F("info_sheet__changed_since_publication"), Value(False)),
+            sheet_revision=Coalesce(
+                F("info_sheet__revision_status"), Value(InfoSheet.RevisionStatus.NONE)
+            ),
         )
         .order_by("territory__name", "name")
     )
@@ -100,8 +103,10 @@ def site_list(request: HttpRequest) -> HttpResponse:
     sites = sites.in_place(**place)
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(InfoSheet.Status.choices)
+    revisions = dict(InfoSheet.RevisionStatus.choices)
     for site in page:
         site.sheet_status_label = labels.get(site.sheet_status, site.sheet_status)
+        site.sheet_revision_label = revisions.get(site.sheet_revision, "")
     context = {
         "page_obj": page,
         "filters": filters,
@@ -188,4 +193,5 @@ urlpatterns = [
     path("sites/<int:pk>/soumettre/", site_sheet_submit, name="site_sheet_submit"),
     path("sites/<int:pk>/publier/", site_sheet_publish, name="site_sheet_publish"),
     path("sites/<int:pk>/renvoyer/", site_sheet_return, name="site_sheet_return"),
+    path("sites/<int:pk>/modifications/", site_revision, name="site_revision"),
 ]

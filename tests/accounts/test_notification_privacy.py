@@ -22,6 +22,7 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from sites import services as sites_services
 from sites.models import HostSite
 from tests.factories import VolunteerFactory, open_day
 from vacations import services as vacations
@@ -76,6 +77,12 @@ def _every_kind_of_message(now) -> None:
     call_command("run_job", "weekly_digest")
     # Last month's summary of the region (ARS) and of France (national manager).
     call_command("run_job", "monthly_summary")
+    # The site's staff change its published sheet and submit the changes (its managers are
+    # told); a manager sends them back, saying why (its staff are told).
+    sheet = site.info_sheet
+    sites_services.sheet_update(sheet=sheet, by=staff, fields={"transport": "Navette"})
+    sites_services.sheet_submit(sheet=sheet, by=staff)
+    sites_services.sheet_return_to_draft(sheet=sheet, by=None, comment="Précisez les horaires.")
     # A verified volunteer changes its name: its managers are told.
     volunteers.volunteer_update(volunteer=soon, by=soon.user, last_name="Nouveau-Nom")
     # Follow-up: a result received (task assigned), escalation, the question's reminder and

@@ -127,6 +127,7 @@ EVERY_VARIABLE = {
                   "link": "/couverture/"}],
     "link": "/jours/1/",
     "url": "/jours/1/",
+    "comment": "Précisez l’hébergement.", "changes": "1",
     "month_start": date(2027, 2, 1), "place": "Centre-Val de Loire",
     "coverage": {"days_needed": Decimal("7"), "days_booked": Decimal("1.5"),
                  "days_done": Decimal("2.5"), "fill_rate": Decimal("57.1")},

@@ -45,4 +45,4 @@ def test_a_secretary_edits_a_section_in_place_and_sees_the_error_next_to_the_fie
     sheet = InfoSheet.objects.get(site=site)
     assert sheet.accommodation == "Gîte communal à 300 m, clés en mairie"
     assert sheet.consultation_minutes == 20
-    assert sheet.changed_since_publication is True
+    assert sheet.revision_status == "draft"  # the public keeps the validated version

@@ -227,6 +227,9 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("sites/<int:pk>/renvoyer/", "POST"): Case(
         "site", IN="302 404 403 403 302 302 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
+    ("sites/<int:pk>/modifications/", "GET"): Case(
+        "site", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
+    ),
     # --- Volunteers: pages
     ("volontaire/profil/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("volontaire/profil/", "POST"): Case("-", IN="302 200 200 200 200 200 200 200"),
@@ -379,6 +382,12 @@ EXPECTED: dict[tuple[str, str], Case] = {
         IN="401 404 403 403 409 409 403 409",
         OUT="401 404 404 404 404 404 403 409",
         api=("site_sheet_publish", "POST"),
+    ),
+    ("api/v1/sites/<pk>/info-sheet/return/", "POST"): Case(
+        "site",
+        IN="401 404 403 403 409 409 403 409",
+        OUT="401 404 404 404 404 404 403 409",
+        api=("site_sheet_return", "POST"),
     ),
     ("api/v1/sites/<pk>/info-sheet/submit/", "POST"): Case(
         "site",

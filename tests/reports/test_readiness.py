@@ -65,7 +65,7 @@ def build_world(seed: int, *, territories: int, sites_per_territory: int, volunt
                 site,
                 status="published" if state == "changed" else state,
                 ready=True,
-                changed_since_publication=state == "changed",
+                revision_status="submitted" if state == "changed" else "none",
                 submitted_at=base + timedelta(hours=rng.randint(0, 2000))
                 if state == "submitted"
                 else None,
@@ -113,7 +113,7 @@ def expected_sites():
         sheet = sheets.get(site.pk)
         to_validate = sheet is not None and (
             sheet.status == "submitted"
-            or (sheet.status == "published" and sheet.changed_since_publication)
+            or (sheet.status == "published" and sheet.revision_status == "submitted")
         )
         not_ready = not mandatory <= ok.get(site.pk, set())
         facts[site.pk] = (

@@ -91,24 +91,31 @@ class TestWorkflow:
         draft.refresh_from_db()
         assert draft.status == InfoSheet.Status.SUBMITTED
 
-    def test_editing_a_published_sheet_keeps_it_public_and_flags_it_for_the_manager(
+    def test_editing_a_published_sheet_keeps_the_validated_version_public_until_validated(
         self, api, secretary, territory_manager, site
     ):
-        make_sheet(site, status="published", ready=True)
+        make_sheet(site, status="published", ready=True, transport="Gare à 20 km")
         api.force_authenticate(secretary)
 
         edited = api.patch(sheet_url(site), {"transport": "Gare à 5 km"}, format="json")
+        submitted = api.post(sheet_url(site, "submit/"))
         api.force_authenticate(None)
         public = api.get(sheet_url(site))
         api.force_authenticate(territory_manager)
         validated = api.post(sheet_url(site, "publish/"))
+        api.force_authenticate(None)
+        public_after = api.get(sheet_url(site))
 
         assert edited.status_code == 200
         assert edited.json()["changed_since_publication"] is True
+        assert edited.json()["revision_status"] == "draft"
+        assert submitted.json()["revision_status"] == "submitted"
         assert public.status_code == 200
-        assert public.json()["transport"] == "Gare à 5 km"
+        assert public.json()["transport"] == "Gare à 20 km"
+        assert public.json()["revision_status"] == "none"
         assert validated.status_code == 200
         assert validated.json()["changed_since_publication"] is False
+        assert public_after.json()["transport"] == "Gare à 5 km"
 
     def test_history_records_who_changed_what(self, api, secretary, draft):
         api.force_authenticate(secretary)

@@ -393,7 +393,7 @@ def test_it_lets_a_manager_publish_a_ready_sheet_and_refuses_an_incomplete_one(
     assert incomplete.published_at is None
 
 
-def test_it_flags_a_changed_published_sheet_and_shows_the_change_in_the_history(
+def test_editing_a_published_sheet_opens_changes_the_manager_finds_and_the_history_shows(
     client, secretary, territory_manager, site
 ):
     sheet = make_sheet(site, status="published", ready=True, accommodation="Gîte communal")
@@ -404,29 +404,34 @@ def test_it_flags_a_changed_published_sheet_and_shows_the_change_in_the_history(
         practical_data(sheet, accommodation="Studio au-dessus de la MSP"),
         **HTMX,
     )
+    submitted = client.post(reverse("site_sheet_submit", args=[site.pk]))
 
     assert response.status_code == 200
+    assert submitted.status_code == 302
     sheet.refresh_from_db()
     assert sheet.accommodation == "Studio au-dessus de la MSP"
-    assert sheet.changed_since_publication
     assert sheet.status == "published"
+    assert sheet.revision_status == "submitted"
+    assert sheet.published_content["fields"]["accommodation"] == "Gîte communal"
 
     client.force_login(territory_manager)
     listing = client.get(reverse("site_list"), {"sheet": "to_validate"})
     page = client.get(reverse("site_detail", args=[site.pk]))
     history = client.get(reverse("site_history", args=[site.pk]))
 
-    history_url = reverse("site_history", args=[site.pk])
+    review_url = reverse("site_revision", args=[site.pk])
     assert [s.pk for s in listing.context["page_obj"]] == [site.pk]
-    assert history_url in listing.content.decode()
-    assert history_url in page.content.decode()
+    assert review_url in listing.content.decode()
+    assert review_url in page.content.decode()
     assert history.status_code == 200
-    latest = history.context["entries"][0]
-    assert latest.user == secretary
-    assert latest.kind == "~"
-    changes = {change.field: (change.old, change.new) for change in latest.changes}
+    changes = {
+        change.field: (change.old, change.new)
+        for entry in history.context["entries"]
+        if entry.user == secretary
+        for change in entry.changes
+    }
     assert changes["accommodation"][1] == "Studio au-dessus de la MSP"
-    assert "changed_since_publication" in changes
+    assert "revision_status" in changes
     body = history.content.decode()
     assert str(secretary) in body
     assert "Studio au-dessus de la MSP" in body
@@ -434,7 +439,8 @@ def test_it_flags_a_changed_published_sheet_and_shows_the_change_in_the_history(
     validated = client.post(reverse("site_sheet_publish", args=[site.pk]))
     assert validated.status_code == 302
     sheet.refresh_from_db()
-    assert not sheet.changed_since_publication
+    assert sheet.revision_status == "none"
+    assert sheet.published_content["fields"]["accommodation"] == "Studio au-dessus de la MSP"
 
 
 # --- Registration ---------------------------------------------------------------------------
@@ -601,7 +607,7 @@ def test_it_shows_the_site_page_at_a_constant_cost(
         site,
         status="published",
         ready=True,
-        changed_since_publication=True,
+        revision_status="submitted",
         published_by=validated_by,
     )
     rows = [{"service": "other", "name": f"C{i}", "phone": "0248960000"} for i in range(contacts)]
