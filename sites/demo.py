@@ -196,6 +196,11 @@ CONTACTS = (
     {"service": "pharmacy", "name": "Pharmacie de la place", "phone": "02 48 61 30 55"},
 )  # fmt: skip
 MISSING_IN_DRAFT = "course_nurse"
+REVISED = "Centre de santé de Valençay"
+REVISION = {
+    "transport": "Gare de Valençay à 2 km ; navette de la communauté de communes le lundi matin.",
+    "consultation_minutes": 25,
+}
 
 
 def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
@@ -220,3 +225,8 @@ def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
             services.sheet_submit(sheet=sheet, by=None)
         if fate == "published":
             services.sheet_publish(sheet=sheet, by=publisher if name in cvl else None)
+        if name == REVISED:
+            # A validated sheet edited since: the public keeps the validated version while the
+            # change waits for the manager (who sees what changed at /sites/<pk>/modifications/).
+            services.sheet_update(sheet=sheet, by=None, fields=REVISION)
+            services.sheet_submit(sheet=sheet, by=None)

@@ -354,3 +354,20 @@ def test_the_summary_lists_every_demo_account_with_its_role_and_scope(world, db)
     )
     assert rows["infirmiere@demo.releve.fr"] == ("Course nurse", NURSE_SITE)
     assert Membership.objects.filter(user__email="dr.petit@demo.releve.fr").exists()
+
+
+def test_a_published_sheet_has_changes_waiting_for_validation_while_the_public_keeps_its_version(
+    world, client, as_user
+):
+    """Valençay's sheet was validated, then edited and resubmitted: the public page still shows
+    the validated transport, the CPTS manager sees the change on the sheet's changes page."""
+    from sites.demo import REVISED, REVISION
+
+    sheet = InfoSheet.objects.get(site__name=REVISED)
+    assert sheet.status == InfoSheet.Status.PUBLISHED
+    assert sheet.revision_status == InfoSheet.RevisionStatus.SUBMITTED
+    public = client.get(reverse("public_site", args=[sheet.site_id]))
+    assert REVISION["transport"] not in public.content.decode()
+    changes = as_user("cpts@demo.releve.fr").get(reverse("site_revision", args=[sheet.site_id]))
+    assert changes.status_code == 200
+    assert REVISION["transport"] in changes.content.decode()
