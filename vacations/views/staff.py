@@ -165,6 +165,9 @@ def _render_day(
         "today": today,
         "statuses": Status,
     }
+    if context["can_request"]:
+        # Said before the button is pressed: what keeps the volunteer from requesting it.
+        context["gaps"] = rights.volunteer.booking_gaps(today=today)
     if rights.staff and vacation.status == Status.OPEN:
         # Who the daily call for volunteers asked about this day (and nobody took it yet).
         context["asked"] = User.objects.filter(pk__in=asked_for(vacation)).order_by("last_name")
