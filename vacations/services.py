@@ -38,7 +38,7 @@ from vacations.models import (
     period_weight,
     slot_bounds,
 )
-from volunteers.models import Period, Volunteer
+from volunteers.models import BOOKING_GAPS, Period, Volunteer
 
 Status = Vacation.Status
 
@@ -105,8 +105,17 @@ def check_room_free(site: HostSite, day: Date, period: str, *, exclude: int | No
             )
 
 
-def check_eligible(volunteer: Volunteer, *, today: Date) -> None:
-    if not volunteer.is_eligible(today=today):
+def check_eligible(volunteer: Volunteer, *, today: Date, yourself: bool = False) -> None:
+    """Refuse a volunteer who may not take a day; `yourself`: the volunteer asks, and is told
+    in the second person what is missing."""
+    gaps = volunteer.booking_gaps(today=today)
+    if gaps and yourself:
+        raise _refuse(
+            "volunteer_not_eligible",
+            _("You cannot request a day yet: %(missing)s.")
+            % {"missing": "; ".join(str(BOOKING_GAPS[gap]) for gap in gaps)},
+        )
+    if gaps:
         raise _refuse(
             "volunteer_not_eligible",
             _(
@@ -158,8 +167,10 @@ def check_quota(volunteer: Volunteer, vacation: Vacation) -> None:
         )
 
 
-def _check_can_take(volunteer: Volunteer, vacation: Vacation, *, today: Date) -> None:
-    check_eligible(volunteer, today=today)
+def _check_can_take(
+    volunteer: Volunteer, vacation: Vacation, *, today: Date, yourself: bool = False
+) -> None:
+    check_eligible(volunteer, today=today, yourself=yourself)
     check_no_overlap(volunteer, vacation)
     check_quota(volunteer, vacation)
 
@@ -225,7 +236,7 @@ def vacation_request(
     if vacation.status != Status.OPEN:
         raise _invalid(_("This day is no longer open: someone has just taken it."))
     check_site_bookable(site, opening=False)
-    _check_can_take(volunteer, vacation, today=timezone.localdate(now))
+    _check_can_take(volunteer, vacation, today=timezone.localdate(now), yourself=True)
     vacation.status = Status.REQUESTED
     vacation.volunteer = volunteer
     vacation.requested_at = now

@@ -54,10 +54,18 @@ def _by_region(territories: Iterable[Territory]) -> Choices:
 
 
 def _by_department(territories: Iterable[Territory]) -> Choices:
-    groups: dict[str, Choices] = {}
+    """Territories under their department ("18 – Cher"), departments by number."""
+    groups: dict[Department, Choices] = {}
     for territory in territories:
-        groups.setdefault(str(territory.department), []).append((territory.pk, territory.name))
-    return list(groups.items())
+        groups.setdefault(territory.department, []).append((territory.pk, territory.name))
+    ordered = sorted(groups.items(), key=lambda group: Department.sort_key(group[0].code))
+    return [(department.label, choices) for department, choices in ordered]
+
+
+def department_choices(departments: Iterable[Department]) -> Choices:
+    """Departments by number, "21 – Côte-d’Or": a doctor knows its department's number."""
+    ordered = sorted(departments, key=lambda department: Department.sort_key(department.code))
+    return [(department.code, department.label) for department in ordered]
 
 
 def option_groups(bound_field: BoundField) -> list[OptionGroup]:
@@ -149,13 +157,10 @@ class VolunteerProfileForm(DsfrFormMixin, forms.ModelForm):
             ("", _("My practice is not in one of these territories")),
             *_by_department(territories),
         ]
-        departments = Department.objects.select_related("region").order_by("region__name", "code")
-        by_region: dict[str, Choices] = {}
-        for department in departments:
-            by_region.setdefault(department.region.name, []).append(
-                (department.code, str(department))
-            )
-        self.fields["home_department"].choices = [("", "---------"), *by_region.items()]
+        self.fields["home_department"].choices = [
+            ("", _("Choose your department")),
+            *department_choices(Department.objects.all()),
+        ]
 
     def clean_rpps(self) -> str:
         return "".join(self.cleaned_data["rpps"].split())

@@ -19,6 +19,13 @@ from sites.validators import validate_phone
 from volunteers.validators import validate_mss_address, validate_rpps
 
 COMMITMENT_VALIDITY = timedelta(days=365)
+# What keeps a volunteer from taking a day (`Volunteer.booking_gaps`), said to the volunteer.
+BOOKING_GAPS = {
+    "suspended": _("your profile is suspended"),
+    "verification": _("your profile must be verified by a coordinator"),
+    "charter": _("you must sign the follow-up charter"),
+    "charter_expired": _("you must renew the follow-up charter (signed over 12 months ago)"),
+}
 
 
 class Period(models.TextChoices):
@@ -220,10 +227,21 @@ class Volunteer(models.Model):
         today = today or timezone.localdate()
         return self.commitments.filter(valid_until__gte=today).order_by("-accepted_at").first()
 
+    def booking_gaps(self, *, today=None) -> list[str]:
+        """What keeps this volunteer from taking a day, as codes of `BOOKING_GAPS` (none: it
+        may). The one definition of eligibility: `is_eligible`, the booking services and the
+        pages that warn the volunteer beforehand all read it."""
+        gaps = []
+        if self.status == self.Status.SUSPENDED:
+            gaps.append("suspended")
+        elif self.status != self.Status.VERIFIED:
+            gaps.append("verification")
+        if self.current_commitment(today=today) is None:
+            gaps.append("charter_expired" if self.commitments.exists() else "charter")
+        return gaps
+
     def is_eligible(self, *, today=None) -> bool:
-        return (
-            self.status == self.Status.VERIFIED and self.current_commitment(today=today) is not None
-        )
+        return not self.booking_gaps(today=today)
 
 
 class Commitment(models.Model):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.errors import DomainError
-from accounts.permissions import require
+from accounts.permissions import allowed, require
 from continuity import services
 from continuity.access import get_handover_for
 from continuity.audit import record_access
@@ -38,7 +38,8 @@ from sites.models import HostSite
 from vacations.access import get_vacation_for
 from vacations.forms import CompleteForm
 from vacations.models import Vacation
-from vacations.views.common import next_url
+from vacations.views.common import day_rights, next_url
+from vacations.views.staff import render_day
 
 # --- Closing a day ----------------------------------------------------------------------------
 
@@ -200,6 +201,56 @@ def day_complete(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect(next_url(request, default))
     return _render_closure(request, vacation, complete_form=form)
+
+
+# --- The day's page ----------------------------------------------------------------------------
+
+
+def _day_record(request: HttpRequest, vacation: Vacation) -> dict:
+    """What the day's page adds once the day took place: the way to close it while something
+    is missing, then its exams and handover (each exam and handover links to its own page,
+    which `visible_to` opens to the same readers). Listing patients is recorded."""
+    user, today = request.user, timezone.localdate()
+    took_place = vacation.status == Vacation.Status.DONE or (
+        vacation.status == Vacation.Status.BOOKED and vacation.date <= today
+    )
+    if not took_place:
+        return {}
+    missing = services.closure_missing(vacation, False)
+    exams = list(
+        PendingExam.objects.visible_to(user)
+        .filter(vacation=vacation)
+        .select_related("site")
+        .order_by("pk")
+    )
+    handovers = list(
+        Handover.objects.visible_to(user)
+        .filter(vacation=vacation)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+    services.record_reads(handovers, reader=user)
+    record_access(request, "day_record", object_id=vacation.pk, count=len(exams))
+    return {
+        "record": {
+            "closed": vacation.status == Vacation.Status.DONE and not missing,
+            "missing": missing,
+            "may_close": allowed(user, "vacations.close_day", vacation),
+            "exams": exams,
+            "handovers": handovers,
+        }
+    }
+
+
+@login_required
+@require_safe
+def day_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A day: its status, who comes, its preparation checklist and the actions allowed
+    (`vacations.views.render_day`); once it took place, its exams and handover, or the way to
+    close it. Served at `/jours/<pk>/` (config/urls.py lists it before the vacations pages)."""
+    vacation = get_vacation_for(request.user, pk)
+    rights = day_rights(request, vacation)
+    return render_day(request, vacation, rights, extra=_day_record(request, vacation))
 
 
 # --- Handovers --------------------------------------------------------------------------------

@@ -19,6 +19,12 @@ from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.validators import validate_finess, validate_phone, validate_postal_code, validate_siren
 
 
+def typographic(name: str) -> str:
+    """A place's name as French typography writes it: the reference data keeps INSEE's
+    straight apostrophe ("Côte-d'Or"), pages show the curly one ("Côte-d’Or")."""
+    return name.replace("'", "\u2019")
+
+
 class Region(models.Model):
     code = models.CharField(_("INSEE code"), max_length=2, primary_key=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -29,7 +35,7 @@ class Region(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        return typographic(self.name)
 
 
 class Department(models.Model):
@@ -45,7 +51,18 @@ class Department(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{typographic(self.name)} ({self.code})"
+
+    @property
+    def label(self) -> str:
+        """What a picker shows, number first: "21 – Côte-d’Or"."""
+        return f"{self.code} \u2013 {typographic(self.name)}"
+
+    @staticmethod
+    def sort_key(code: str) -> str:
+        """Department numbers in their natural order: Corsica's 2A and 2B come where 20 was,
+        between 19 and 21 (a plain string sort puts them after 29); overseas 971… last."""
+        return f"20{code[1]}" if code.upper() in ("2A", "2B") else code
 
 
 class ManagingStructure(models.Model):

@@ -42,28 +42,30 @@ class CatalogueFilterForm(forms.Form):
     def __init__(self, *args: Any, territories: list[Territory], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         regions: dict[str, str] = {}
-        departments: dict[str, dict[str, str]] = {}  # region name -> {code: label}
+        departments: dict[str, str] = {}  # code -> "21 – Côte-d’Or"
         territories_of: dict[Department, Choices] = {}
         for territory in territories:
             department = territory.department
-            regions[department.region.code] = department.region.name
-            departments.setdefault(department.region.name, {})[department.code] = str(department)
+            regions[department.region.code] = str(department.region)
+            departments[department.code] = department.label
             territories_of.setdefault(department, []).append((territory.pk, territory.name))
-        # Grouped choices render as <optgroup>s (departments by region, territories by
-        # department): a long list stays easy to scan, with no script.
+        # Departments by number (a region has its own select); territories grouped by
+        # department as <optgroup>s: a long list stays easy to scan, with no script.
         self.fields["region"].choices = [
             ("", _("All regions")),
             *sorted(regions.items(), key=lambda choice: choice[1]),
         ]
         self.fields["department"].choices = [
             ("", _("All departments")),
-            *((region, sorted(group.items())) for region, group in sorted(departments.items())),
+            *sorted(departments.items(), key=lambda choice: Department.sort_key(choice[0])),
         ]
         self.fields["territory"].choices = [
             ("", _("All territories")),
             *(
-                (str(department), choices)
-                for department, choices in sorted(territories_of.items(), key=lambda g: g[0].code)
+                (department.label, choices)
+                for department, choices in sorted(
+                    territories_of.items(), key=lambda group: Department.sort_key(group[0].code)
+                )
             ),
         ]
         for field in self.fields.values():

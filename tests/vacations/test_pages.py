@@ -704,9 +704,9 @@ class TestOpenDaysSearch:
             bulk_days(make_public_site(rooms=50), size // 5, start=TODAY + timedelta(days=index))
         client.force_login(volunteer.user)
 
-        # session, user, territories of the filter, count, page, profile, memberships, unread
-        # messages (the bell)
-        with django_assert_num_queries(8):
+        # session, user, territories of the filter, count, page, profile, its current
+        # commitment (may it request a day), memberships, unread messages (the bell)
+        with django_assert_num_queries(9):
             response = client.get(reverse("open_days"), {"period": "day", "page": 2})
 
         assert response.status_code == 200

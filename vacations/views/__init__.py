@@ -19,7 +19,6 @@ from vacations.views.staff import (
     vacation_cancel_page,
     vacation_confirm,
     vacation_decline_page,
-    vacation_detail,
     vacation_no_show_page,
     vacation_preparation,
 )
@@ -40,7 +39,8 @@ urlpatterns = [
         site_calendar_rotate,
         name="site_calendar_rotate",
     ),
-    path("jours/<int:pk>/", vacation_detail, name="vacation_detail"),
+    # `jours/<int:pk>/` (the day's page, `vacation_detail`) is served by continuity, which adds
+    # the day's exams and handover (config/urls.py lists it first; vacations.views.render_day).
     path("jours/<int:pk>/reserver/", vacation_book_page, name="vacation_book_page"),
     path("jours/<int:pk>/confirmer/", vacation_confirm, name="vacation_confirm"),
     path("jours/<int:pk>/refuser/", vacation_decline_page, name="vacation_decline_page"),

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
 from accounts.models import User
@@ -157,12 +157,16 @@ def site_calendar_rotate(request: HttpRequest, site_pk: int) -> HttpResponse:
 # --- A day ----------------------------------------------------------------------------------
 
 
-def _render_day(
+def render_day(
     request: HttpRequest,
     vacation: Vacation,
     rights: DayRights,
+    *,
+    extra: dict[str, Any] | None = None,
     **forms: Any,
 ) -> HttpResponse:
+    """The day's page; `extra` is what a higher app adds to it (continuity's `day_detail`, which
+    serves `/jours/<pk>/`: the day's exams and handover, or the way to its closure)."""
     today = local_today()
     preparation = getattr(vacation, "preparation", None)
     if vacation.status == Status.BOOKED and rights.prepares and "preparation_form" not in forms:
@@ -195,9 +199,13 @@ def _render_day(
         "today": today,
         "statuses": Status,
     }
+    if context["can_request"]:
+        # Said before the button is pressed: what keeps the volunteer from requesting it.
+        context["gaps"] = rights.volunteer.booking_gaps(today=today)
     if rights.staff and vacation.status == Status.OPEN:
         # Who the daily call for volunteers asked about this day (and nobody took it yet).
         context["asked"] = User.objects.filter(pk__in=asked_for(vacation)).order_by("last_name")
+    context.update(extra or {})
     return render(request, "vacations/vacation_detail.html", context)
 
 
@@ -207,14 +215,6 @@ def _checks(preparation: DayPreparation | None) -> list[tuple[str, bool]]:
         (DayPreparation._meta.get_field(name).verbose_name, bool(getattr(preparation, name, False)))
         for name in fields
     ]
-
-
-@login_required
-@require_safe
-def vacation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A day: its status, who comes, its preparation checklist, and the actions allowed."""
-    vacation = vacation_for(request, pk)
-    return _render_day(request, vacation, day_rights(request, vacation))
 
 
 def _day_url(vacation: Vacation) -> str:
@@ -266,7 +266,7 @@ def vacation_cancel_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, gettext("The day is cancelled."))
             return redirect(_day_url(vacation))
-    return _render_day(request, vacation, rights, cancel_form=form)
+    return render_day(request, vacation, rights, cancel_form=form)
 
 
 @login_required
@@ -298,7 +298,7 @@ def vacation_preparation(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, gettext("The preparation checklist is saved."))
             return redirect(next_url(request, _day_url(vacation)))
-    return _render_day(request, vacation, rights, preparation_form=form)
+    return render_day(request, vacation, rights, preparation_form=form)
 
 
 # --- Booking a volunteer on an open day -----------------------------------------------------

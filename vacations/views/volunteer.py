@@ -92,10 +92,13 @@ def open_days(request: HttpRequest) -> HttpResponse:
     form = OpenDaysFilterForm(request.GET or None, territories=selectors.offered_territories())
     days = form.filter(selectors.open_days(request.user, today=today))
     page = Paginator(days, PAGE_SIZE).get_page(request.GET.get("page"))
+    volunteer = my_profile(request)
     context = {
         "form": form,
         "page_obj": page,
-        "volunteer": my_profile(request),
+        "volunteer": volunteer,
+        # Said before any button is pressed: what keeps the volunteer from requesting a day.
+        "gaps": volunteer.booking_gaps(today=today) if volunteer else [],
         "here": request.get_full_path(),
     }
     return render(request, "vacations/open_days.html", context)
