@@ -1,7 +1,8 @@
-"""A new doctor's first week (issue 12), at 360 px and 1366 px: signs up (email confirmed from
-the message received), fills the volunteer profile, is told on the open days what is missing
-before requesting one, signs the charter, is verified by the territory's manager, then requests
-a day. Every page: screenshot, no sideways scroll, axe (tests.browser.journey)."""
+"""A new doctor's first week (issue 12), at 360 px and 1366 px: signs up (email confirmed from the
+message received), fills the volunteer profile, is told on the open days what is missing before
+requesting one, signs the charter, is verified by the territory's manager, requests a day, and
+subscribes to the calendar (webcal link, https address copied). Every page: screenshot, no
+sideways scroll, axe (tests.browser.journey)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -136,3 +138,21 @@ def test_a_new_doctor_signs_up_signs_the_charter_is_verified_and_requests_a_day(
     journey.check("my planning: request sent")
     day.refresh_from_db()
     assert (day.status, day.volunteer_id) == (Vacation.Status.REQUESTED, doctor.pk)
+
+    # Beside the planning, the doctor subscribes to the calendar: the webcal:// link, the https
+    # address copied to the clipboard; the feed holds the requested day.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    doctor.refresh_from_db()
+    https = page.get_by_test_id("calendar-url").input_value()
+    assert https == f"{live_server.url}/calendar/{doctor.calendar_token}.ics"
+    webcal = page.get_by_test_id("calendar-webcal").get_attribute("href")
+    assert webcal == "webcal://" + https.split("://", 1)[1]
+    page.get_by_test_id("calendar-copy").click()
+    page.get_by_test_id("calendar-copy-status").filter(
+        has_text=fr("Address copied: paste it in your calendar application.")
+    ).wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == https
+    journey.check("my planning: calendar subscribed")
+    feed = Client().get(f"/calendar/{doctor.calendar_token}.ics")
+    assert feed.status_code == 200
+    assert f"UID:vacation-{day.pk}@releve".encode() in feed.content

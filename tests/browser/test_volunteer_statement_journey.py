@@ -1,8 +1,9 @@
 """The volunteer's journey (issue 12), on a 360 px phone and at 1366 px: from the planning, it
 subscribes to its calendar (the webcal:// link, the https address copied to the clipboard),
-generates a new link (the old address then answers 404), opens last month's statement, sees
-the day done and its amount, and downloads the PDF. `Journey.check` on every page: a
-screenshot, no sideways scrolling, axe finds nothing critical or serious."""
+generates a new link (the old address then answers 404), closes a day that took place (recorded
+as done, handover written), opens last month's statement, sees the days done and their amounts,
+and downloads the PDF. `Journey.check` on every page: a screenshot, no sideways scrolling, axe
+finds nothing critical or serious."""
 
 from __future__ import annotations
 
@@ -47,7 +48,10 @@ def world(settings):
         consultations_count=17,
     )  # fmt: skip
     handed_over(done)
-    return {"volunteer": volunteer, "booked": booked, "done": done}
+    # A day last month that took place but is not closed yet: the volunteer closes it.
+    to_close = open_day(site, last_month + timedelta(days=8))
+    services.vacation_book(vacation=to_close, volunteer=volunteer, by=secretary)
+    return {"volunteer": volunteer, "booked": booked, "done": done, "to_close": to_close}
 
 
 def test_the_volunteer_subscribes_rotates_the_link_and_reads_last_months_statement(
@@ -93,14 +97,38 @@ def test_the_volunteer_subscribes_rotates_the_link_and_reads_last_months_stateme
     assert Client().get(old).status_code == 404
     assert Client().get(new).status_code == 200
 
-    # Last month's statement (the page's default month): the day done and its amount.
+    # The day that took place last month: its page offers to close it; the volunteer records it
+    # as done (no exam prescribed) and writes the handover, and the day is closed.
+    to_close = world["to_close"]
+    page.goto(f"{live_server.url}/jours/{to_close.pk}/")
+    journey.check("day to close")
+    page.get_by_test_id("close-day").click()
+    page.get_by_label(fr("Consultations given")).fill("14")
+    page.get_by_label(fr("No exam was prescribed this day")).check(force=True)
+    page.get_by_role("button", name=fr("Record the day as done")).click()
+    page.wait_for_load_state()
+    journey.check("closure: day recorded")
+    page.get_by_label(fr("Handover for the team and the next volunteer")).fill(
+        "Journée calme, aucun patient à suivre."
+    )
+    page.get_by_role("button", name=fr("Save the handover")).click()
+    page.wait_for_load_state()
+    journey.check("closure: handover written")
+    page.goto(f"{live_server.url}/jours/{to_close.pk}/")
+    page.get_by_test_id("day-closed").wait_for()
+    journey.check("day closed")
+    to_close.refresh_from_db()
+    assert to_close.status == "done"
+    # Last month's statement (the page's default month): the days done and their amounts.
+    page.goto(f"{live_server.url}/mon-planning/")
     page.get_by_test_id("statement-link").click()
     page.get_by_test_id("statement-days").wait_for()
     journey.check("statement")
     row = page.locator(f'[data-day="{world["done"].pk}"]')
     assert "Saint-Amand-Montrond" in row.inner_text()
     assert "200,00 €" in row.inner_text()
-    assert "200,00" in page.get_by_test_id("total").inner_text()
+    assert page.locator(f'[data-day="{to_close.pk}"]').count() == 1
+    assert "400,00" in page.get_by_test_id("total").inner_text()
     assert page.locator('[data-testid="standing"] li[data-status="draft"]').count() == 1
 
     # The PDF, downloaded.

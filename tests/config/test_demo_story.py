@@ -180,7 +180,9 @@ def test_the_cpts_managers_territories_hold_a_submitted_sheet_it_can_validate_or
 ):
     cpts = user("cpts@demo.releve.fr")
     waiting = HostSite.objects.managed_by(cpts).to_validate()
-    site = waiting.get()
+    # Luçay's first publication, and Valençay's revision of its published sheet.
+    assert waiting.count() == 2
+    site = waiting.get(info_sheet__status=InfoSheet.Status.SUBMITTED)
     assert site.info_sheet.status == InfoSheet.Status.SUBMITTED
     assert cpts.has_perm("sites.publish_sheet", site)
     assert user("ars@demo.releve.fr").has_perm("sites.publish_sheet", site)
@@ -191,7 +193,11 @@ def test_the_cpts_managers_territories_hold_a_submitted_sheet_it_can_validate_or
 
 def test_the_submitted_sheet_can_be_sent_back_to_the_site_by_the_cpts_manager(world, db):
     cpts = user("cpts@demo.releve.fr")
-    site = HostSite.objects.managed_by(cpts).to_validate().get()
+    site = (
+        HostSite.objects.managed_by(cpts)
+        .to_validate()
+        .get(info_sheet__status=InfoSheet.Status.SUBMITTED)
+    )
     returned = site_services.sheet_return_to_draft(sheet=site.info_sheet, by=cpts)
     assert returned.status == InfoSheet.Status.DRAFT
 
@@ -211,10 +217,11 @@ def test_the_cpts_managers_territories_hold_a_draft_sheet_missing_a_mandatory_it
     assert refused.value.code == "readiness_incomplete"
 
 
-def test_the_cpts_manager_sees_the_sheet_to_validate_on_its_preparation_page(as_user):
+def test_the_cpts_manager_sees_the_sheets_to_validate_on_its_preparation_page(as_user):
     response = as_user("cpts@demo.releve.fr").get(reverse("reports:readiness"))
-    assert [site.name for site in response.context["sheets"].page] == [
-        "Maison de santé de Luçay-le-Mâle"
+    assert sorted(site.name for site in response.context["sheets"].page) == [
+        "Centre de santé de Valençay",
+        "Maison de santé de Luçay-le-Mâle",
     ]
 
 
