@@ -64,8 +64,8 @@ def personal_data(request: HttpRequest) -> HttpResponse:
         request,
         "pages/personal_data.html",
         _context(
-            account_years=settings.RELEVE_RETENTION_ACCOUNT_YEARS,
-            follow_up_years=settings.RELEVE_RETENTION_FOLLOW_UP_YEARS,
+            account_months=settings.RELEVE_RETENTION_ACCOUNT_MONTHS,
+            follow_up_months=settings.RELEVE_RETENTION_FOLLOW_UP_MONTHS,
         ),
     )
 

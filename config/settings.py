@@ -194,8 +194,8 @@ RELEVE_HOST_ADDRESS = env.str("RELEVE_HOST_ADDRESS", default="")
 RELEVE_CONTACT_EMAIL = env.str("RELEVE_CONTACT_EMAIL", default="")
 RELEVE_DPO_EMAIL = env.str("RELEVE_DPO_EMAIL", default="")
 # How long personal data is kept (the personal data page states it).
-RELEVE_RETENTION_ACCOUNT_YEARS = env.int("RELEVE_RETENTION_ACCOUNT_YEARS", default=3)
-RELEVE_RETENTION_FOLLOW_UP_YEARS = env.int("RELEVE_RETENTION_FOLLOW_UP_YEARS", default=1)
+RELEVE_RETENTION_ACCOUNT_MONTHS = env.int("RELEVE_RETENTION_ACCOUNT_MONTHS", default=36)
+RELEVE_RETENTION_FOLLOW_UP_MONTHS = env.int("RELEVE_RETENTION_FOLLOW_UP_MONTHS", default=12)
 # RGAA compliance: "non" until an audit says otherwise ("partial" or "full", with its rate,
 # e.g. "75 %").
 RELEVE_ACCESSIBILITY_STATUS = env.str("RELEVE_ACCESSIBILITY_STATUS", default="non")

@@ -50,15 +50,17 @@ def test_the_legal_notice_names_the_operator_set_in_settings(client, db, setting
 
 def test_the_personal_data_page_says_what_health_data_is_kept_and_the_dpo(client, db, settings):
     settings.RELEVE_DPO_EMAIL = "dpo@gip-sante.fr"
-    settings.RELEVE_RETENTION_FOLLOW_UP_YEARS = 2
+    settings.RELEVE_RETENTION_FOLLOW_UP_MONTHS = 18
 
     html = client.get(reverse("personal_data")).content.decode()
 
     assert "dpo@gip-sante.fr" in html
     assert "cnil.fr" in html
     assert (
-        fr("Patient references and follow-up: until the follow-up is closed, then %(years)s years.")
-        % {"years": 2}
+        fr(
+            "Patient references and follow-up: until the follow-up is closed, then %(months)s months."
+        )
+        % {"months": 18}
         in html
     )  # noqa: E501
 
