@@ -128,9 +128,7 @@ def test_a_signed_in_page_shows_the_whole_republique_francaise_block_at_1366(
     assert fr("Site secretary") in page.get_by_test_id("current-user").inner_text()
 
 
-def test_a_manager_reaches_the_totp_enrolment_page_in_the_dsfr_look(
-    live_server, viewport, world
-):
+def test_a_manager_reaches_the_totp_enrolment_page_in_the_dsfr_look(live_server, viewport, world):
     journey = Journey(viewport, "first-contact-mfa")
     sign_in_as(viewport, live_server, world["manager"])
     viewport.goto(f"{live_server.url}{reverse('mfa_activate_totp')}")

@@ -56,13 +56,10 @@ def test_the_personal_data_page_says_what_health_data_is_kept_and_the_dpo(client
 
     assert "dpo@gip-sante.fr" in html
     assert "cnil.fr" in html
-    assert (
-        fr(
-            "Patient references and follow-up: until the follow-up is closed, then %(months)s months."
-        )
-        % {"months": 18}
-        in html
-    )  # noqa: E501
+    kept = (
+        "Patient references and follow-up: until the follow-up is closed, then %(months)s months."
+    )
+    assert fr(kept) % {"months": 18} in html
 
 
 def test_the_accessibility_declaration_says_not_compliant_until_an_audit(client, db, settings):
