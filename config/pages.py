@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -83,12 +83,20 @@ def accessibility(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _address(url_name: str) -> str | None:
+    """A menu entry's address; None for a page per place (a site's planning): no one link."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
 def pages_per_role() -> list[dict]:
     """Each role and the menu entries it gets (accounts.navigation: one list for both)."""
     roles = []
     for role in Role:
         items = [
-            {"label": item.label, "url": reverse(item.url_name)}
+            {"label": item.label, "url": _address(item.url_name)}
             for item in NAVIGATION
             if not item.public
             and not item.staff_only

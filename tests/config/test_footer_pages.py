@@ -98,3 +98,20 @@ def test_a_manager_who_must_still_enrol_mfa_can_read_the_legal_pages(client, sit
 
     for name in PAGES:
         assert client.get(reverse(name)).status_code == 200, name
+
+
+def test_the_site_map_names_a_menu_entry_that_has_one_page_per_place(client, db, monkeypatch):
+    """A site's planning (one per site) has no single address: named, not a broken page."""
+    from accounts.navigation import NAVIGATION, NavItem
+    from accounts.roles import SITE_STAFF_ROLES
+    from config import pages
+
+    per_site = NavItem("Per-site page", "site_detail", SITE_STAFF_ROLES)
+    monkeypatch.setattr(pages, "NAVIGATION", (*NAVIGATION, per_site))
+
+    response = client.get(reverse("site_map"))
+
+    assert response.status_code == 200
+    secretary = response.content.decode()
+    secretary = secretary[secretary.index('data-role="secretary"') :]
+    assert "Per-site page" in secretary[: secretary.index("</ul>")]
