@@ -1,4 +1,5 @@
-"""allauth's adapter, for one thing: how failed sign-ins are throttled (issue 10, hole 8)."""
+"""allauth's adapter: how failed sign-ins are throttled (issue 10, hole 8), and the language a
+person chose, applied from sign-in on (issue 12)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.internal import ratelimit
+from django.utils import translation
+
+from accounts import language as languages
 
 
 class _Usages:
@@ -41,3 +45,21 @@ class AccountAdapter(DefaultAccountAdapter):
             account.rollback()
             raise self.validation_error("too_many_login_attempts")
         self._login_failed_rl_usage = _Usages(account, address)
+
+    def save_user(self, request, user, form, commit=True):
+        """A new account keeps the language its pages spoke at sign-up (its emails speak it too,
+        and its next sign-in starts in it)."""
+        user.language = languages.known(translation.get_language()) or user.language
+        return super().save_user(request, user, form, commit=commit)
+
+    def post_login(self, request, user, **kwargs: Any):
+        """The first page after signing in speaks the person's language (`User.language`), as
+        does the "signed in" message: without it, pages followed the browser until the
+        preferences were saved again."""
+        language = languages.known(getattr(user, "language", ""))
+        if language:
+            languages.speak(request, language)
+        response = super().post_login(request, user, **kwargs)
+        if language:
+            languages.remember(response, language)
+        return response

@@ -8,7 +8,11 @@ from django.utils.translation import gettext as _
 from accounts.mfa import mfa_enrolment_missing
 
 # What a user who must enrol a second factor may still reach.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/healthz", "/calendar/")
+OPEN_PREFIXES = (
+    "/accounts/", "/static/", "/i18n/", "/healthz", "/calendar/",
+    # The footer's legal pages (config/pages.py): readable before enrolling.
+    "/mentions-legales/", "/donnees-personnelles/", "/accessibilite/", "/plan-du-site/",
+)  # fmt: skip
 
 
 class MFARequiredMiddleware:

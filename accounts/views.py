@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import services
 from accounts.forms import ApiTokenForm, NotificationPreferencesForm
+from accounts.language import remember as remember_language
 from accounts.models import ApiToken, Notification
 
 INBOX_PAGE_SIZE = 20
@@ -87,14 +88,7 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your preferences are saved."))
         response = redirect("notification_preferences")
         # The pages follow the chosen language on this browser too.
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        )
+        remember_language(response, language)
         return response
     return render(request, "accounts/notification_preferences.html", {"form": form})
 

@@ -6,7 +6,7 @@ printed to the console. Production sets DEBUG=false, SECRET_KEY, DATABASE_URL an
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -82,6 +82,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# A refused form (CSRF) gets the site's 403 page, in the user's language, with a way back.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -181,6 +183,28 @@ RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
 RELEVE_TOKEN_TTL = timedelta(days=env.int("RELEVE_TOKEN_TTL_DAYS", default=90))
 if RELEVE_TOKEN_TTL.days < 1:
     raise ImproperlyConfigured("RELEVE_TOKEN_TTL_DAYS must be at least 1.")
+
+# --- Who runs this instance (the footer's legal pages, config/pages.py) --------------------
+# Empty values show a placeholder naming the setting: each instance states its own operator.
+RELEVE_OPERATOR_NAME = env.str("RELEVE_OPERATOR_NAME", default="")
+RELEVE_OPERATOR_ADDRESS = env.str("RELEVE_OPERATOR_ADDRESS", default="")
+RELEVE_PUBLICATION_DIRECTOR = env.str("RELEVE_PUBLICATION_DIRECTOR", default="")
+RELEVE_HOST_NAME = env.str("RELEVE_HOST_NAME", default="")
+RELEVE_HOST_ADDRESS = env.str("RELEVE_HOST_ADDRESS", default="")
+RELEVE_CONTACT_EMAIL = env.str("RELEVE_CONTACT_EMAIL", default="")
+RELEVE_DPO_EMAIL = env.str("RELEVE_DPO_EMAIL", default="")
+# How long personal data is kept (the personal data page states it).
+RELEVE_RETENTION_ACCOUNT_MONTHS = env.int("RELEVE_RETENTION_ACCOUNT_MONTHS", default=36)
+RELEVE_RETENTION_FOLLOW_UP_MONTHS = env.int("RELEVE_RETENTION_FOLLOW_UP_MONTHS", default=12)
+# RGAA compliance: "non" until an audit says otherwise ("partial" or "full", with its rate,
+# e.g. "75 %").
+RELEVE_ACCESSIBILITY_STATUS = env.str("RELEVE_ACCESSIBILITY_STATUS", default="non")
+RELEVE_ACCESSIBILITY_RATE = env.str("RELEVE_ACCESSIBILITY_RATE", default="")
+RELEVE_ACCESSIBILITY_DECLARED_ON = date.fromisoformat(
+    env.str("RELEVE_ACCESSIBILITY_DECLARED_ON", default="2026-12-03")
+)
+if RELEVE_ACCESSIBILITY_STATUS not in ("non", "partial", "full"):
+    raise ImproperlyConfigured("RELEVE_ACCESSIBILITY_STATUS must be non, partial or full.")
 
 # --- Email ----------------------------------------------------------------------------------
 # Development prints messages (console) or keeps them as files under var/mail

@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from config import pages as config_pages
 from config import views as config_views
 from continuity import api as continuity_api
 from continuity import views as continuity_views
@@ -75,6 +76,7 @@ api_v1 = [
 urlpatterns = [
     path("", home_views.home, name="home"),
     path("healthz", config_views.healthz, name="healthz"),
+    path("", include(config_pages.urlpatterns)),
     path("", include("reports.urls", namespace="reports")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
@@ -91,6 +93,11 @@ urlpatterns = [
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),
     path("calendar/site/<str:token>.ics", calendar_views.site_feed, name="site_calendar"),
 ]
+
+# The error pages in the site's layout and the user's language (config/errors.py).
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
 
 admin.site.site_header = "Relève — administration"
 admin.site.site_title = "Relève"

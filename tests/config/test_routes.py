@@ -127,6 +127,11 @@ EXPECTED: dict[tuple[str, str], Case] = {
     # --- Home, health, inbox
     ("", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
     ("healthz", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    # --- The footer's pages (config/pages.py): public, for every role
+    ("mentions-legales/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("donnees-personnelles/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("accessibilite/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
+    ("plan-du-site/", "GET"): Case("-", IN="200 200 200 200 200 200 200 200"),
     ("notifications/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
     ("notifications/tout-lu/", "POST"): Case("-", IN="302 302 302 302 302 302 302 302"),
     ("notifications/preferences/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
