@@ -40,6 +40,13 @@ def pytest_collection_modifyitems(config, items):
             "transactional tests need serialized_rollback=True: " + ", ".join(bare)
         )
 
+    # The browser journeys run at two sizes (tests/browser/conftest.py's `viewport`): the 360 px
+    # phone in both passes, the 1366 px desktop once, in the PostgreSQL pass (a slow proof).
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("viewport") == 1366:
+            item.add_marker(pytest.mark.postgres)
+
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="PostgreSQL only: CI's PostgreSQL pass runs it")

@@ -8,7 +8,8 @@
         viewport.goto(f"{live_server.url}/suivi/")
         journey.check("worklist")                      # screenshot + no sideways scroll + axe
 
-`viewport` (tests/browser/conftest.py) runs the test twice: on a 360 px phone and at 1366 px.
+`viewport` (tests/browser/conftest.py) runs the test twice: on a 360 px phone and at 1366 px
+(the desktop run is a slow proof: tests/conftest.py keeps it for the PostgreSQL pass).
 `Journey.check` saves a full-page screenshot, asserts the page does not scroll horizontally
 (`document.documentElement.scrollWidth <= window.innerWidth`) and that axe-core finds nothing
 critical or serious. A failing test saves a screenshot too (conftest's `_shot_on_failure`), in

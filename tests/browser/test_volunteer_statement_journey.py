@@ -49,8 +49,7 @@ def world(settings):
     )  # fmt: skip
     handed_over(done)
     # A day last month that took place but is not closed yet: the volunteer closes it.
-    to_close = open_day(site, last_month + timedelta(days=8))
-    services.vacation_book(vacation=to_close, volunteer=volunteer, by=secretary)
+    to_close = open_day(site, last_month + timedelta(days=8), status="booked", volunteer=volunteer)
     return {"volunteer": volunteer, "booked": booked, "done": done, "to_close": to_close}
 
 
@@ -98,22 +97,22 @@ def test_the_volunteer_subscribes_rotates_the_link_and_reads_last_months_stateme
     assert Client().get(new).status_code == 200
 
     # The day that took place last month: its page offers to close it; the volunteer records it
-    # as done (no exam prescribed) and writes the handover, and the day is closed.
+    # writes the handover and records it as done (no exam prescribed), and the day is closed.
     to_close = world["to_close"]
     page.goto(f"{live_server.url}/jours/{to_close.pk}/")
     journey.check("day to close")
     page.get_by_test_id("close-day").click()
-    page.get_by_label(fr("Consultations given")).fill("14")
-    page.get_by_label(fr("No exam was prescribed this day")).check(force=True)
-    page.get_by_role("button", name=fr("Record the day as done")).click()
-    page.wait_for_load_state()
-    journey.check("closure: day recorded")
     page.get_by_label(fr("Handover for the team and the next volunteer")).fill(
         "Journée calme, aucun patient à suivre."
     )
     page.get_by_role("button", name=fr("Save the handover")).click()
     page.wait_for_load_state()
     journey.check("closure: handover written")
+    page.get_by_label(fr("Consultations given")).fill("14")
+    page.get_by_label(fr("No exam was prescribed this day")).check(force=True)
+    page.get_by_role("button", name=fr("Record the day as done")).click()
+    page.wait_for_load_state()
+    journey.check("closure: day recorded")
     page.goto(f"{live_server.url}/jours/{to_close.pk}/")
     page.get_by_test_id("day-closed").wait_for()
     journey.check("day closed")
