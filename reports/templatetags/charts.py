@@ -175,8 +175,9 @@ def _xy_chart(
 ) -> str:
     labels = [_label(label) for label in x_labels]
     pairs = _series(series, len(labels))
+    # Each figure with its series' name: the cell's label when the table stacks on a phone.
     rows = [
-        (label, [_shown(numbers[index], unit) for _name, numbers in pairs])
+        (label, [(name, _shown(numbers[index], unit)) for name, numbers in pairs])
         for index, label in enumerate(labels)
     ]
     attributes = {

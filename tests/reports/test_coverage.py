@@ -246,7 +246,7 @@ def _with_empty(kind, keys, figures):
 
 _ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S)
 _HEAD = re.compile(r'<th scope="row">(.*?)</th>', re.S)
-_CELL = re.compile(r'<td data-key="(\w+)">(.*?)</td>', re.S)
+_CELL = re.compile(r'<td data-key="(\w+)"[^>]*>(.*?)</td>', re.S)
 _TAGS = re.compile(r"<[^>]+>")
 
 

@@ -167,7 +167,7 @@ def page_rows(html: str) -> dict[str, dict[str, str]]:
     rows = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
         name = unescape(re.sub(r"<[^>]+>", "", re.search(r"<th[^>]*>(.*?)</th>", row, re.S)[1]))
-        cells = re.findall(r'<td data-key="(\w+)">(.*?)</td>', row, re.S)
+        cells = re.findall(r'<td data-key="(\w+)"[^>]*>(.*?)</td>', row, re.S)
         rows[name.strip()] = {k: re.sub(r"<[^>]+>", "", v).strip() for k, v in cells}
     return rows
 
