@@ -87,7 +87,8 @@ def accounts() -> list[tuple[str, str, str]]:
             for membership in user.memberships.all()
         )
     order = {role: index for index, role in enumerate(ROLE_ORDER)}
-    rows.sort(key=lambda row: (order.get(row[0], len(order)), row[1]))
+    # Sorted whole (role, email, then scope): the database returns memberships in any order.
+    rows.sort(key=lambda row: (order.get(row[0], len(order)), row[1], row[2]))
     merged: dict[tuple[str, str], list[str]] = {}
     for role, email, scope in rows:
         merged.setdefault((email, role), [])

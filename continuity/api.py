@@ -209,6 +209,11 @@ class ExamViewSet(
 
 
 class IncomingSerializer(serializers.ModelSerializer):
+    # Blank for a matched message: the schema says so (a read-only model choice field would not).
+    reason = serializers.ChoiceField(
+        choices=IncomingResult.Reason.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = IncomingResult
         fields = [

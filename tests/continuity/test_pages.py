@@ -832,3 +832,15 @@ def test_the_other_lists_cost_the_same_queries_whatever_their_size(
     assert len(handovers.context["page_obj"].object_list) == min(size, 20)
     assert HandoverRead.objects.count() == min(size, 20)
     assert len(followups.context["waiting"]) + len(followups.context["answered"]) > 0
+
+
+def test_a_follow_up_page_keeps_the_site_layout_and_its_navigation(client, nurse):
+    """The follow-up pages fill a block named `page`; the page skeleton once had a block of that
+    name too, and a follow-up page then replaced the layout: no section navigation, no messages
+    (test_the_volunteer_sees_only_its_exams_and_answers_its_question shows those)."""
+    client.force_login(nurse)
+    with translation.override("fr"):
+        nav_label = translation.gettext("Follow-up of care")
+    html = client.get(reverse("continuity_worklist")).content.decode()
+    assert f'aria-label="{nav_label}"' in html
+    assert 'id="htmx-error"' in html
