@@ -72,9 +72,9 @@ def build() -> dict:
     nurse.first_name, nurse.last_name = "Anne", "Lefebvre"
     nurse.save()
     for n, site in enumerate(sites):
-        open_day(site, today + timedelta(days=3 + n % 4), status="booked", volunteer=doctor)
+        open_day(site, today + timedelta(days=2 + n), status="booked", volunteer=doctor)
         open_day(site, today + timedelta(days=8 + n % 5))
-        open_day(site, today + timedelta(days=15), period="morning")
+        open_day(site, today + timedelta(days=15), period="am")
     yesterday = open_day(home, today - timedelta(days=1), status="booked", volunteer=doctor)
     exams = services.exams_record(
         vacation=yesterday,
