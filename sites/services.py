@@ -31,7 +31,7 @@ from sites.models import (
     Territory,
 )
 from sites.models.places import new_calendar_token
-from sites.revisions import sheet_content
+from sites.revisions import CONTENT_FIELDS, sheet_content
 from sites.validators import POSTAL_CODE
 
 SITE_FIELDS = frozenset(
@@ -53,22 +53,7 @@ SITE_FIELDS = frozenset(
         "longitude",
     }
 )
-SHEET_FIELDS = frozenset(
-    {
-        "patients_profile",
-        "daily_consultations",
-        "practice_modes",
-        "team_description",
-        "secretariat_description",
-        "functioning_description",
-        "protocols",
-        "information_system",
-        "remuneration",
-        "accommodation",
-        "transport",
-        "consultation_minutes",
-    }
-)
+SHEET_FIELDS = frozenset(CONTENT_FIELDS)  # what a sheet holds is what its version freezes
 
 
 def _check_parent(site: HostSite) -> None:
