@@ -12,6 +12,8 @@ class Role(models.TextChoices):
     TERRITORY_MANAGER = "territory_manager", _("Territory manager")
     SECRETARY = "secretary", _("Site secretary")
     COURSE_NURSE = "course_nurse", _("Course nurse")
+    # The seed's named fallback for the course nurse: same follow-up rights, routed to after her.
+    MEDICAL_ASSISTANT = "medical_assistant", _("Medical assistant")
     VOLUNTEER = "volunteer", _("Volunteer doctor")
 
 
@@ -29,6 +31,7 @@ SCOPE_OF_ROLE: dict[str, str] = {
     Role.TERRITORY_MANAGER: Scope.TERRITORY,
     Role.SECRETARY: Scope.SITE,
     Role.COURSE_NURSE: Scope.SITE,
+    Role.MEDICAL_ASSISTANT: Scope.SITE,
     Role.VOLUNTEER: Scope.SELF,
 }
 
@@ -37,4 +40,6 @@ MANAGER_ROLES = frozenset({Role.ARS_MANAGER, Role.TERRITORY_MANAGER})
 # Pilots read the dashboards and lists of their scope: the managers, and the national manager
 # (DGOS / national health insurance), who reads everything and acts on nothing.
 PILOT_ROLES = MANAGER_ROLES | {Role.NATIONAL_MANAGER}
-SITE_STAFF_ROLES = frozenset({Role.SECRETARY, Role.COURSE_NURSE})
+# Who follows up results at a site, in routing order: the course nurse, then the medical assistant.
+FOLLOW_UP_ROLES = (Role.COURSE_NURSE, Role.MEDICAL_ASSISTANT)
+SITE_STAFF_ROLES = frozenset({Role.SECRETARY, *FOLLOW_UP_ROLES})

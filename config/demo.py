@@ -23,7 +23,7 @@ DEMO_DOMAIN = "@demo.releve.fr"
 # Order of the accounts in the block: as the README's table.
 ROLE_ORDER = (
     Role.NATIONAL_MANAGER, Role.ARS_MANAGER, Role.TERRITORY_MANAGER, Role.SECRETARY,
-    Role.COURSE_NURSE, Role.VOLUNTEER,
+    Role.COURSE_NURSE, Role.MEDICAL_ASSISTANT, Role.VOLUNTEER,
 )  # fmt: skip
 
 

@@ -177,7 +177,13 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Relève"
 # Roles that handle health data or validate others must use a second factor.
-RELEVE_MFA_REQUIRED_ROLES = ("national_manager", "ars_manager", "territory_manager", "course_nurse")
+RELEVE_MFA_REQUIRED_ROLES = (
+    "national_manager",
+    "ars_manager",
+    "territory_manager",
+    "course_nurse",
+    "medical_assistant",
+)
 RELEVE_ENFORCE_MFA = env.bool("RELEVE_ENFORCE_MFA", default=not DEBUG)
 # How long an API token lives (accounts.ApiToken); a new one is asked for after that.
 RELEVE_TOKEN_TTL = timedelta(days=env.int("RELEVE_TOKEN_TTL_DAYS", default=90))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import Role
+from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.models import Department, HostSite, Membership, Territory
 from sites.validators import validate_phone
 from volunteers.validators import validate_mss_address, validate_rpps
@@ -66,9 +66,7 @@ class VolunteerQuerySet(models.QuerySet):
 
     def _if_staff(self, user):
         """Every volunteer's pk when `user` works at a site, else none (as a subquery)."""
-        works_at_a_site = Membership.objects.filter(
-            user=user, role__in=[Role.SECRETARY, Role.COURSE_NURSE]
-        )
+        works_at_a_site = Membership.objects.filter(user=user, role__in=SITE_STAFF_ROLES)
         return self.model.objects.filter(Exists(works_at_a_site)).values("pk")
 
     def managed_by(self, user) -> VolunteerQuerySet:

@@ -467,7 +467,7 @@ class Membership(models.Model):
                         site__isnull=True,
                     )
                     | Q(
-                        role__in=[Role.SECRETARY, Role.COURSE_NURSE],
+                        role__in=[Role.SECRETARY, Role.COURSE_NURSE, Role.MEDICAL_ASSISTANT],
                         region__isnull=True,
                         territory__isnull=True,
                         site__isnull=False,
