@@ -75,6 +75,9 @@ KIND_LABELS: dict[str, str] = {
     "volunteer_identity_changed": _("A verified volunteer changes their name or RPPS number"),
     "sheet_submitted": _("A site submits its information sheet or changes to it"),
     "sheet_returned": _("Your information sheet is sent back to you"),
+    "feedback_requested": _("Feedback asked after a done day"),
+    "feedback_reminder": _("A reminder of the feedback on a done day"),
+    "incident_urgent": _("Urgent incidents in your territories"),
 }
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from accounts.models import Notification, User
 from accounts.roles import Role
 from continuity import demo as continuity_demo
+from feedback import demo as feedback_demo
 from sites import demo as sites_demo
 from vacations import demo as vacations_demo
 from volunteers import demo as volunteers_demo
@@ -42,6 +43,7 @@ def seed() -> tuple[int, int, int]:
         volunteers_demo.seed(verifier=verifier)
         days = vacations_demo.seed(close_day=continuity_demo.close_day)
         exams = continuity_demo.seed()
+        feedback_demo.seed()
         delivered = mark_delivered(after=before)
     return days, exams, delivered
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "volunteers",
     "vacations",
     "continuity",
+    "feedback",
     "reports",
     "config",
 ]
@@ -379,6 +380,11 @@ CELERY_BEAT_SCHEDULE = {
     "monthly_statements": {
         "task": "vacations.tasks.monthly_statements",
         "schedule": crontab(day_of_month=1, hour=8, minute=0),
+    },
+    # Each side of a done day asked for its feedback, then reminded once (feedback.services).
+    "feedback_requests": {
+        "task": "feedback.tasks.feedback_requests",
+        "schedule": crontab(minute="*/15"),
     },
     "overdue_exams": {"task": "continuity.tasks.overdue_exams", "schedule": crontab(minute=5)},
     "escalate_tasks": {

@@ -14,6 +14,8 @@ from config import pages as config_pages
 from config import views as config_views
 from continuity import api as continuity_api
 from continuity import views as continuity_views
+from feedback import api as feedback_api
+from feedback import views as feedback_views
 from reports import urls as reports_urls
 from reports.views import home as home_views
 from sites import api as sites_api
@@ -41,6 +43,8 @@ router.register(
     "contact-requests", continuity_api.ContactRequestViewSet, basename="contact-request"
 )
 router.register("handovers", continuity_api.HandoverViewSet, basename="handover")
+router.register("feedback", feedback_api.FeedbackViewSet, basename="feedback")
+router.register("incidents", feedback_api.IncidentViewSet, basename="incident")
 
 api_v1 = [
     path("auth/token/", accounts_api.ObtainTokenView.as_view(), name="api-token"),
@@ -82,13 +86,16 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include(accounts_views.urlpatterns)),
-    # Before vacations: a day is closed by continuity (its exams and handover, then done).
+    # The day's page is the feedback app's (continuity's record of the day, then its feedback
+    # and incidents); before vacations: a day is closed by continuity.
+    path("", include(feedback_views.day_urlpatterns)),
     path("", include(continuity_views.day_urlpatterns)),
     path("", include(vacations_views.urlpatterns)),
     path("", include(catalogue_views.urlpatterns)),
     path("", include(staff_views.urlpatterns)),
     path("", include(volunteers_views.urlpatterns)),
     path("suivi/", include("continuity.urls")),
+    path("", include(feedback_views.urlpatterns)),
     path("api/v1/", include(api_v1)),
     path("calendar/<str:token>.ics", calendar_views.volunteer_feed, name="volunteer_calendar"),
     path("calendar/site/<str:token>.ics", calendar_views.site_feed, name="site_calendar"),

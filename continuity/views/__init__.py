@@ -17,7 +17,6 @@ from django.urls import path
 from continuity.views.closure import (
     day_closure,
     day_complete,
-    day_detail,
     handover_detail,
     handovers,
 )
@@ -76,10 +75,9 @@ urlpatterns = [
     path("transmissions/<int:pk>/", handover_detail, name="continuity_handover"),
 ]
 
-# The day's page (with its exams and handover) and closing a day are continuity's, served at
-# the day's own address (not under /suivi/):
+# Closing a day is continuity's, served at the day's own address (not under /suivi/; the
+# day's page itself, `feedback.views.day_detail`, adds `closure.day_record`):
 # config/urls.py lists these before the vacations pages (DESIGN.md § Layout).
 day_urlpatterns = [
-    path("jours/<int:pk>/", day_detail, name="vacation_detail"),
     path("jours/<int:pk>/cloturer/", day_complete, name="vacation_complete_page"),
 ]

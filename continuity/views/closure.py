@@ -38,8 +38,7 @@ from sites.models import HostSite
 from vacations.access import get_vacation_for
 from vacations.forms import CompleteForm
 from vacations.models import Vacation
-from vacations.views.common import day_rights, next_url
-from vacations.views.staff import render_day
+from vacations.views.common import next_url
 
 # --- Closing a day ----------------------------------------------------------------------------
 
@@ -203,10 +202,10 @@ def day_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_closure(request, vacation, complete_form=form)
 
 
-# --- The day's page ----------------------------------------------------------------------------
+# --- The day's page (`feedback.views.day_detail` serves it, adding its own part) --------
 
 
-def _day_record(request: HttpRequest, vacation: Vacation) -> dict:
+def day_record(request: HttpRequest, vacation: Vacation) -> dict:
     """What the day's page adds once the day took place: the way to close it while something
     is missing, then its exams and handover (each exam and handover links to its own page,
     which `visible_to` opens to the same readers). Listing patients is recorded."""
@@ -240,17 +239,6 @@ def _day_record(request: HttpRequest, vacation: Vacation) -> dict:
             "handovers": handovers,
         }
     }
-
-
-@login_required
-@require_safe
-def day_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A day: its status, who comes, its preparation checklist and the actions allowed
-    (`vacations.views.render_day`); once it took place, its exams and handover, or the way to
-    close it. Served at `/jours/<pk>/` (config/urls.py lists it before the vacations pages)."""
-    vacation = get_vacation_for(request.user, pk)
-    rights = day_rights(request, vacation)
-    return render_day(request, vacation, rights, extra=_day_record(request, vacation))
 
 
 # --- Handovers --------------------------------------------------------------------------------

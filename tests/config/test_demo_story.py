@@ -378,3 +378,12 @@ def test_a_published_sheet_has_changes_waiting_for_validation_while_the_public_k
     changes = as_user("cpts@demo.releve.fr").get(reverse("site_revision", args=[sheet.site_id]))
     assert changes.status_code == 200
     assert REVISION["transport"] in changes.content.decode()
+
+
+def test_the_demo_has_one_feedback_from_each_side_and_one_incident_in_progress(world, db):
+    """A done day of the demo was answered by its volunteer and its site, and left an
+    incident being followed up (feedback app)."""
+    from feedback.models import DayFeedback, Incident
+
+    assert sorted(DayFeedback.objects.values_list("side", flat=True)) == ["site", "volunteer"]
+    assert Incident.objects.get().status == "in_progress"

@@ -47,6 +47,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create
 from continuity import services as continuity
 from continuity.models import IncomingResult
+from feedback.models import Incident
 from sites.models import Membership
 from tests.factories import (
     HostSiteFactory,
@@ -597,6 +598,45 @@ EXPECTED: dict[tuple[str, str], Case] = {
     # --- Reports (pilotage): the pilots read their scope (outside it, a 404: tests/reports)
     ("pilotage/suivi/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
     ("api/v1/reports/continuity/", "GET"): Case("-", IN="401 403 403 403 200 200 200 200"),
+    # --- Feedback and incidents (feedback app): a day's volunteer and its site's staff give
+    # feedback (the day here is booked, not done: the form says so) and report; the site's
+    # staff and managers follow an incident; the managers read the answers.
+    ("jours/<int:pk>/retour/", "GET"): Case(
+        "day_past", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
+    ),
+    ("jours/<int:pk>/retour/", "POST"): Case(
+        "day_past", IN="302 400 400 400 403 403 403 400", OUT="302 404 404 404 404 404 403 400"
+    ),
+    ("jours/<int:pk>/incident/", "GET"): Case(
+        "day_past", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
+    ),
+    ("jours/<int:pk>/incident/", "POST"): Case(
+        "day_past", IN="302 400 400 400 403 403 403 400", OUT="302 404 404 404 404 404 403 400"
+    ),
+    ("incidents/", "GET"): Case("-", IN="302 200 200 200 200 200 200 200"),
+    ("incidents/<int:pk>/", "GET"): Case(
+        "incident", IN="302 200 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
+    ),
+    ("incidents/<int:pk>/statut/", "POST"): Case(
+        "incident", IN="302 403 400 400 400 400 403 400", OUT="302 404 404 404 404 404 403 400"
+    ),
+    ("pilotage/retours/", "GET"): Case("-", IN="302 403 403 403 200 200 200 200"),
+    ("sites/<int:site_pk>/retours/", "GET"): Case(
+        "site", IN="302 404 200 200 200 200 200 200", OUT="302 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/feedback/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/feedback/", "POST"): Case("-", IN="401 400 400 400 400 400 400 400"),
+    ("api/v1/incidents/", "GET"): Case("-", IN="401 200 200 200 200 200 200 200"),
+    ("api/v1/incidents/", "POST"): Case("-", IN="401 400 400 400 400 400 400 400"),
+    ("api/v1/incidents/<pk>/", "GET"): Case(
+        "incident", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/incidents/<pk>/status/", "POST"): Case(
+        "incident",
+        IN="401 403 400 400 400 400 403 400",
+        OUT="401 404 404 404 404 404 403 400",
+        api=("incident_status", "POST"),
+    ),
     # --- Calendar feeds: the token is the authorization (another site's is as valid)
     ("calendar/<str:token>.ics", "GET"): Case(
         "volunteer_feed", IN="200 200 200 200 200 200 200 200"
@@ -643,6 +683,10 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         format="hl7v2", raw=b"MSH|^~\\&|", site=site, outcome="quarantined",
         reason="unknown_order", order_number="NOPE",
     )  # fmt: skip
+    incident = Incident.objects.create(
+        vacation=past, site=site, kind="equipment", severity="minor", what_happened="ECG en panne",
+        patient_ref="P-1", reported_by=volunteer.user,
+    )  # fmt: skip
     place = Place(site, secretary, nurse, volunteer)
     place.objects = {
         "site": site,
@@ -660,6 +704,7 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         "contact": contact,
         "handover": handover,
         "incoming": incoming,
+        "incident": incident,
         "volunteer": volunteer,
         "territory": territory,
         "region": territory.department.region,
