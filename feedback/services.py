@@ -67,7 +67,11 @@ def check_feedback_possible(vacation: Vacation, *, by) -> str:
 @transaction.atomic
 def feedback_give(*, vacation: Vacation, by, **answers) -> DayFeedback:
     """Record `by`'s side's feedback on a done day (scores 1–5, what was missing, texts)."""
-    vacation = Vacation.objects.select_for_update().select_related("volunteer").get(pk=vacation.pk)
+    vacation = (
+        Vacation.objects.select_for_update(of=("self",))
+        .select_related("volunteer")
+        .get(pk=vacation.pk)
+    )
     side = check_feedback_possible(vacation, by=by)
     allowed = {*SCORES, *MISSING, "went_well", "comment"}
     unknown = set(answers) - allowed

@@ -140,6 +140,8 @@ def test_the_volunteer_gives_feedback_on_the_page(done, doctor):
     shown = client.get(url)
     assert b'data-testid="feedback-answer"' in shown.content
     assert b"Accueil parfait" in shown.content
+    # Reached from the volunteer's planning too.
+    assert url.encode() in client.get(reverse("my_planning")).content
 
 
 def _answered_world(count: int):
