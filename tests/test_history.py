@@ -18,7 +18,16 @@ from accounts.history import save_tracked
 from tests.factories import VolunteerFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "sites", "volunteers", "vacations", "continuity", "feedback", "reports", "config")
+APPS = (
+    "accounts",
+    "sites",
+    "volunteers",
+    "vacations",
+    "continuity",
+    "feedback",
+    "reports",
+    "config",
+)
 WRITES_WITHOUT_HISTORY = {"update", "bulk_update"}
 
 
