@@ -248,3 +248,24 @@ def test_the_form_says_a_day_not_done_yet_takes_no_feedback(booked, doctor):
     page = client.get(reverse("feedback_give", args=[booked.pk]))
     assert page.status_code == 200
     assert b'data-code="day_not_done"' in page.content
+
+
+def test_the_database_refuses_a_second_answer_of_one_side_and_a_score_out_of_range(
+    done, doctor, secretary
+):
+    """The once-per-side rule and the 1–5 scale are backed by constraints, whatever writes."""
+    from django.db import IntegrityError, transaction
+
+    services.feedback_give(vacation=done, by=doctor.user, **SCORES)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DayFeedback.objects.create(
+            vacation=done, site=done.site, side="volunteer", author=secretary, **SCORES
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DayFeedback.objects.create(
+            vacation=done,
+            site=done.site,
+            side="site",
+            author=secretary,
+            **{**SCORES, "equipment": 0},
+        )
