@@ -89,7 +89,7 @@ def people_at_level(site: HostSite, level: int):
     """
     users = User.objects.filter(is_active=True)
     if level == Task.Level.NURSE:
-        for place in site.follow_up_site_ids():
+        for place in site.team_site_ids():
             for role in FOLLOW_UP_ROLES:
                 people = users.filter(memberships__role=role, memberships__site_id=place)
                 if people.exists():

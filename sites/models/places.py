@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import User
 from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.validators import validate_finess, validate_phone, validate_postal_code, validate_siren
 
@@ -402,10 +403,21 @@ class HostSite(models.Model):
         """A secondary or temporary practice run from its pôle mère (`parent`)."""
         return self.parent_id is not None and self.kind in self.ATTACHED_KINDS
 
-    def follow_up_site_ids(self) -> list[int]:
-        """Where the people who follow this site's results up are looked for, in order: the
-        site, then its pôle mère when it is attached to one (seed 003)."""
+    def team_site_ids(self) -> list[int]:
+        """The sites whose staff work here, in order: the site, then its pôle mère when it is
+        attached to one (seed 003; `_staffed_q` says the same from the user's side). Follow-up
+        routing looks for a nurse or assistant in this order."""
         return [self.pk, self.parent_id] if self.is_attached else [self.pk]
+
+    def team(self, *roles: str):
+        """The active users who work here as site staff (one of `roles`, default any): its own
+        team and, for an attached practice, its pôle mère's."""
+        return User.objects.filter(
+            is_active=True,
+            pk__in=Membership.objects.filter(
+                site_id__in=self.team_site_ids(), role__in=roles or SITE_STAFF_ROLES
+            ).values("user"),
+        )
 
     @property
     def full_address(self) -> str:

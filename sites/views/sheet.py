@@ -74,7 +74,7 @@ class SitePage:
         """Results go to the site's course nurse or medical assistant (or its pôle mère's);
         without one, to the territory manager."""
         return Membership.objects.filter(
-            site_id__in=self.site.follow_up_site_ids(),
+            site_id__in=self.site.team_site_ids(),
             role__in=FOLLOW_UP_ROLES,
             user__is_active=True,
         ).exists()

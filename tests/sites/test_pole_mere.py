@@ -314,3 +314,35 @@ def test_the_combined_calendar_asks_as_many_queries_whatever_the_number_of_days(
                     vacation=day, volunteer=VolunteerFactory(territories=[site.territory])
                 )
     assert _month_queries(client, url) == small
+
+
+# --- The pôle mère's team is told, and its feeds follow the team -------------------------------
+
+
+def test_a_request_at_the_secondary_practice_tells_the_pole_mere_team(annex, secretary, nurse):
+    """Seed 003 line 11: the pôle mère's secretariat runs the shared planning, so a volunteer's
+    request at the secondary practice reaches it."""
+    from accounts.models import Notification
+
+    day = open_day(annex, date(2027, 3, 9))
+    vacations.vacation_request(
+        vacation=day, volunteer=VolunteerFactory(territories=[annex.territory])
+    )
+    told = set(
+        Notification.objects.filter(kind="vacation_requested").values_list("recipient", flat=True)
+    )
+    assert {secretary.pk, nurse.pk} <= told
+
+
+def test_leaving_the_pole_mere_team_renews_its_secondary_practice_calendar_address(
+    pole, annex, secretary
+):
+    """The secondary practice's private feed was the leaver's too (seed 003 line 11)."""
+    from sites import services as sites_services
+    from sites.models import Membership
+
+    before = annex.calendar_token
+    leaving = Membership.objects.get(user=secretary, site=pole)
+    sites_services.membership_end(membership=leaving, by=None)
+    annex.refresh_from_db()
+    assert annex.calendar_token != before
