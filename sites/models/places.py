@@ -218,8 +218,9 @@ class HostSiteQuerySet(models.QuerySet):
         )
 
     def in_scope_of(self, user) -> HostSiteQuerySet:
-        """Sites `user` works on: its region (ARS), its territories (manager), its own sites;
-        every site for the national manager (who reads them and acts on none)."""
+        """Sites `user` works on: its region (ARS), its territories (manager), its own sites and
+        the secondary practices they run as pôle mère (`_staffed_q`); every site for the
+        national manager (who reads them and acts on none)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
