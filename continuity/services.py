@@ -21,7 +21,7 @@ from accounts.errors import DomainError
 from accounts.history import save_tracked
 from accounts.models import User
 from accounts.notifications import Message, notify, notify_many
-from accounts.roles import Role
+from accounts.roles import FOLLOW_UP_ROLES, Role
 from continuity.deadlines import add_working_days, add_working_hours
 from continuity.models import (
     ContactRequest,
@@ -81,10 +81,20 @@ def _least_busy(users) -> User | None:
 
 
 def people_at_level(site: HostSite, level: int):
-    """Active users who answer for `site` at an escalation level."""
+    """Active users who answer for `site` at an escalation level.
+
+    Level 0 is the first group that has someone: the site's course nurse(s), else its medical
+    assistant(s) (`FOLLOW_UP_ROLES`, seed 000 line 105), else the pôle mère's nurse(s), else
+    its assistant(s); then the territory manager (1), then the ARS (2).
+    """
     users = User.objects.filter(is_active=True)
     if level == Task.Level.NURSE:
-        return users.filter(memberships__role=Role.COURSE_NURSE, memberships__site=site)
+        for place in site.team_site_ids():
+            for role in FOLLOW_UP_ROLES:
+                people = users.filter(memberships__role=role, memberships__site_id=place)
+                if people.exists():
+                    return people
+        return users.none()
     if level == Task.Level.TERRITORY:
         return users.filter(
             memberships__role=Role.TERRITORY_MANAGER, memberships__territory_id=site.territory_id
@@ -100,7 +110,8 @@ def people_at_level(site: HostSite, level: int):
 def route(site: HostSite, *, from_level: int = 0) -> tuple[User | None, int]:
     """Who takes a task at `from_level` or, when nobody holds that role, the next level up.
 
-    A site without a course nurse sends its tasks to the territory manager (level 1).
+    A site without a course nurse or medical assistant, of its own or at its pôle mère, sends
+    its tasks to the territory manager (level 1).
     """
     for level in range(from_level, Task.Level.ARS + 1):
         person = _least_busy(people_at_level(site, level).distinct())
@@ -110,6 +121,8 @@ def route(site: HostSite, *, from_level: int = 0) -> tuple[User | None, int]:
 
 
 def site_has_course_nurse(site: HostSite) -> bool:
+    """Someone follows results up for `site` at level 0 (nurse or assistant, here or at its
+    pôle mère)."""
     return people_at_level(site, Task.Level.NURSE).exists()
 
 

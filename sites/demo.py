@@ -91,6 +91,14 @@ ACCOUNTS = (
     ),
     ("secretariat@demo.releve.fr", "Sophie", "Lefèvre", Role.SECRETARY, ("site", None)),
     ("infirmiere@demo.releve.fr", "Nadia", "Benali", Role.COURSE_NURSE, ("site", None)),
+    # A site without a course nurse: its medical assistant follows its results up (seed 000).
+    (
+        "assistant@demo.releve.fr",
+        "Léa",
+        "Moreau",
+        Role.MEDICAL_ASSISTANT,
+        ("site", "Centre de santé de Valençay"),
+    ),
     ("dr.martin@demo.releve.fr", "Pierre", "Martin", Role.VOLUNTEER, None),
     ("dr.bernard@demo.releve.fr", "Anne", "Bernard", Role.VOLUNTEER, None),
 )
@@ -141,7 +149,8 @@ def seed() -> list[tuple[str, str]]:
             for territory in structures[scope[1]].territories.all():
                 Membership.objects.get_or_create(user=user, role=role, territory=territory)
         else:
-            Membership.objects.get_or_create(user=user, role=role, site=site)
+            place = sites[scope[1]] if scope[1] else site
+            Membership.objects.get_or_create(user=user, role=role, site=place)
         accounts.append((email, role.label))
     _seed_sheets(sites, publisher=User.objects.get(email="cpts@demo.releve.fr"))
     return accounts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import rules
 
-from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
+from accounts.roles import PILOT_ROLES, Role
 from sites.models import HostSite, Territory
 
 
@@ -18,14 +18,16 @@ def _site_id(site: HostSite | int | None) -> int | None:
 
 
 def staff_of(user, site: HostSite | int | None, *roles: str) -> bool:
-    """`user` holds one of `roles` (default: secretary or course nurse) on `site`; a platform
-    operator (superuser) acts as any site's staff. No site (a result routed nowhere): nobody."""
+    """`user` holds one of `roles` (default: any site staff role) on `site`, or on its pôle
+    mère when `site` is a secondary practice (`HostSite.objects.staffed_by`, the one rule); a
+    platform operator (superuser) acts as any site's staff. No site (a result routed nowhere):
+    nobody."""
     site_id = _site_id(site)
     if site_id is None or not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
-    return user.memberships.filter(site_id=site_id, role__in=roles or SITE_STAFF_ROLES).exists()
+    return HostSite.objects.staffed_by(user, *roles).filter(pk=site_id).exists()
 
 
 def manager_of(user, site: HostSite | int | None) -> bool:
@@ -38,7 +40,8 @@ def manager_of(user, site: HostSite | int | None) -> bool:
 
 @rules.predicate
 def is_site_staff(user, site) -> bool:
-    """Secretary or course nurse of the site: its days, exams, results and sheet."""
+    """Secretary, course nurse or medical assistant of the site (or of its pôle mère): its
+    days, exams, results and sheet."""
     return staff_of(user, site)
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.history import save_tracked
 from accounts.notifications import notify
-from accounts.roles import SITE_STAFF_ROLES, Role
+from accounts.roles import Role
 from sites.models import (
     Commune,
     EquipmentItem,
@@ -342,10 +342,7 @@ def _tell_staff(sheet: InfoSheet) -> None:
     """The site's staff learn that their sheet came back, and why."""
     site = sheet.site
     notify(
-        users={
-            m.user
-            for m in site.memberships.filter(role__in=SITE_STAFF_ROLES).select_related("user")
-        },
+        users=set(site.team()),  # with the pôle mère's team, for a secondary practice
         kind="sheet_returned",
         context={
             "site": site.name,
@@ -375,6 +372,9 @@ def membership_end(*, membership: Membership, by) -> None:
     membership.delete()
     if site is not None:
         site_calendar_rotate(site=site, by=by)
+        # The pôle mère's team also works at its secondary practices: their feeds too.
+        for practice in site.children.filter(kind__in=HostSite.ATTACHED_KINDS):
+            site_calendar_rotate(site=practice, by=by)
 
 
 # --- A site's territory, from its commune ----------------------------------------------------

@@ -70,18 +70,33 @@ def add_months(month: Date, delta: int) -> Date:
     return Date(index // 12, index % 12 + 1, 1)
 
 
-def site_month(user, site: HostSite, month: Date, *, today: Date) -> MonthCalendar:
-    """The weeks (Monday first) that cover `month`, each day with its vacations (1 query).
+def planning_group(user, site: HostSite) -> list[HostSite]:
+    """The sites of `site`'s month: the site, then the secondary practices it runs as their
+    pôle mère that `user` sees (seed 003, line 11: one shared planning), by name (1 query)."""
+    children = (
+        HostSite.objects.in_scope_of(user)
+        .filter(parent=site, kind__in=HostSite.ATTACHED_KINDS)
+        .order_by("name", "pk")
+    )
+    return [site, *children]
+
+
+def site_month(
+    user, site: HostSite | Sequence[HostSite], month: Date, *, today: Date
+) -> MonthCalendar:
+    """The weeks (Monday first) that cover `month`, each day with its vacations (1 query), at
+    `site` or at each of several sites (a pôle mère's month with its secondary practices).
 
     Days of the neighbouring months that complete the first and last weeks are shown too.
     """
+    sites = [site] if isinstance(site, HostSite) else list(site)
     dates = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(
         month.year, month.month
     )
     vacations = (
         Vacation.objects.visible_to(user)
-        .filter(site=site, date__range=(dates[0][0], dates[-1][-1]))
-        .select_related("volunteer__user")
+        .filter(site__in=sites, date__range=(dates[0][0], dates[-1][-1]))
+        .select_related("volunteer__user", "site")
         .order_by("date", "starts_at", "pk")
     )
     by_day: dict[Date, list[Vacation]] = defaultdict(list)
@@ -114,12 +129,16 @@ def site_month(user, site: HostSite, month: Date, *, today: Date) -> MonthCalend
     )
 
 
-def requests_to_confirm(user, site: HostSite, *, today: Date) -> QuerySet[Vacation]:
-    """Days a volunteer asked for at `site`, soonest first (the page paginates them)."""
+def requests_to_confirm(
+    user, site: HostSite | Sequence[HostSite], *, today: Date
+) -> QuerySet[Vacation]:
+    """Days a volunteer asked for at `site` (or at several sites), soonest first (the page
+    paginates them)."""
+    sites = [site] if isinstance(site, HostSite) else list(site)
     return (
         Vacation.objects.visible_to(user)
-        .filter(site=site, status=Status.REQUESTED, date__gte=today)
-        .select_related("volunteer__user")
+        .filter(site__in=sites, status=Status.REQUESTED, date__gte=today)
+        .select_related("volunteer__user", "site")
         .order_by("date", "starts_at", "pk")
     )
 

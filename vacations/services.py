@@ -436,7 +436,8 @@ def _event_key(kind: str, vacation: Vacation, volunteer) -> str:
 
 def notify_site_staff(vacation: Vacation, *, kind: str, now: datetime, volunteer=None) -> None:
     volunteer = volunteer or vacation.volunteer
-    staff = [m.user for m in vacation.site.memberships.select_related("user")]
+    # Its own team, and its pôle mère's for a secondary practice (they run its planning).
+    staff = list(vacation.site.team())
     notify(
         users=staff,
         kind=kind,

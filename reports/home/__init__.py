@@ -19,7 +19,7 @@ from datetime import date as Date
 from datetime import datetime
 
 from accounts.permissions import allowed
-from accounts.roles import Role
+from accounts.roles import FOLLOW_UP_ROLES, Role
 from reports.home.parts import SHORT_LIST, Section
 from reports.home.pilot import Headline, headline, pilot_section
 from reports.home.site_staff import nurse_section, secretary_section
@@ -36,7 +36,7 @@ def home_sections(user, *, today: Date, now: datetime) -> list[Section]:
         sections.append(volunteer_section(user, today=today, now=now))
     if Role.SECRETARY in roles:
         sections.append(secretary_section(user, today=today, now=now))
-    if Role.COURSE_NURSE in roles:
+    if roles & set(FOLLOW_UP_ROLES):
         sections.append(nurse_section(user, today=today, now=now))
     if allowed(user, "sites.pilot"):
         sections.append(pilot_section(user, today=today, now=now))

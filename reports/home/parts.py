@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import formats
 
 from continuity.models import FollowUpTask
-from sites.models import HostSite, Membership
+from sites.models import HostSite
 from vacations.models import PARIS, Vacation
 
 SHORT_LIST = 5  # items per list: the tile's link leads to the rest
@@ -92,11 +92,10 @@ def end_of(day: Date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=PARIS)
 
 
-def sites_as(user, role: str):
-    """The sites where `user` holds `role` (secretary or course nurse)."""
-    return HostSite.objects.staffed_by(user).filter(
-        pk__in=Membership.objects.filter(user=user, role=role).values("site")
-    )
+def sites_as(user, *roles: str):
+    """The sites where `user` holds one of `roles` (secretary, course nurse...), with the
+    secondary practices their pôle mère runs (`HostSite.objects.staffed_by`)."""
+    return HostSite.objects.staffed_by(user, *roles)
 
 
 def scope_of_sites(sites: list[HostSite], url) -> tuple[list[Link], int]:

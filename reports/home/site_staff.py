@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.roles import Role
+from accounts.roles import FOLLOW_UP_ROLES, Role
 from continuity.models import (
     FollowUpTask,
     Handover,
@@ -62,8 +62,11 @@ def secretary_section(user, *, today: Date, now: datetime) -> Section:
     sites = sites_as(user, Role.SECRETARY)
     mine = list(sites.order_by("name", "pk"))
     section.scope, section.scope_more = scope_of_sites(mine, _planning_url)
-    # With one site, its month; with several, the list of sites (each opens its month).
-    planning = _planning_url(mine[0]) if len(mine) == 1 else reverse("site_list")
+    # With one site (and the secondary practices it runs, shown in its month), its month; with
+    # several, the list of sites (each opens its month).
+    pks = {site.pk for site in mine}
+    heads = [site for site in mine if not (site.parent_id in pks and site.is_attached)]
+    planning = _planning_url(heads[0]) if len(heads) == 1 else reverse("site_list")
     live = ~Q(status=Status.CANCELLED)
     today_q = Q(date=today) & live
     next_week = Q(date__gt=today, date__lte=today + NEXT_WEEK) & live
@@ -199,9 +202,11 @@ def _urgent_first(tasks: QuerySet[FollowUpTask]) -> QuerySet[FollowUpTask]:
 
 def nurse_section(user, *, today: Date, now: datetime) -> Section:
     """Tasks due today and overdue, urgent results, quarantine, unread handovers, at the sites
-    where `user` is the course nurse."""
-    section = Section(Role.COURSE_NURSE, Role.COURSE_NURSE.label)
-    sites = sites_as(user, Role.COURSE_NURSE)
+    where `user` follows results up: course nurse or medical assistant (the same rights,
+    `FOLLOW_UP_ROLES`), there or at their pôle mère."""
+    role = next(role for role in FOLLOW_UP_ROLES if user.has_role(role))
+    section = Section(role, role.label)
+    sites = sites_as(user, *FOLLOW_UP_ROLES)
     mine = list(sites.order_by("name", "pk"))
     section.scope, section.scope_more = scope_of_sites(mine, _planning_url)
     end_of_today = end_of(today)

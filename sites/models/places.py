@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from accounts.models import User
 from accounts.roles import SITE_STAFF_ROLES, Role
 from sites.validators import validate_finess, validate_phone, validate_postal_code, validate_siren
 
@@ -91,6 +92,19 @@ class ManagingStructure(models.Model):
 def _memberships(user, *roles: str):
     """The user's memberships with one of `roles`, as a subquery-able queryset."""
     return Membership.objects.filter(user=user, role__in=roles)
+
+
+def _staffed_q(user, roles) -> Q:
+    """The one place that says who is a site's staff: a member of the site with one of `roles`,
+    or of its pôle mère when the site is a secondary or temporary practice attached to one.
+
+    The pôle mère's team always runs its secondary practices, whether they have a team of
+    their own or not: one shared planning for all the practices (seed 003, line 11), the
+    secondary practice managed from the pôle mère (line 3). Follow-up *routing* is narrower
+    (`continuity.services.people_at_level`): the site's own nurse or assistant first.
+    """
+    mine = _memberships(user, *roles).values("site")
+    return Q(pk__in=mine) | Q(kind__in=HostSite.ATTACHED_KINDS, parent__in=mine)
 
 
 class TerritoryQuerySet(models.QuerySet):
@@ -204,8 +218,9 @@ class HostSiteQuerySet(models.QuerySet):
         )
 
     def in_scope_of(self, user) -> HostSiteQuerySet:
-        """Sites `user` works on: its region (ARS), its territories (manager), its own sites;
-        every site for the national manager (who reads them and acts on none)."""
+        """Sites `user` works on: its region (ARS), its territories (manager), its own sites and
+        the secondary practices they run as pôle mère (`_staffed_q`); every site for the
+        national manager (who reads them and acts on none)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
@@ -218,7 +233,7 @@ class HostSiteQuerySet(models.QuerySet):
                 )
             )
             | Q(territory__in=_memberships(user, Role.TERRITORY_MANAGER).values("territory"))
-            | Q(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
+            | _staffed_q(user, SITE_STAFF_ROLES)
         )
 
     def visible_to(self, user) -> HostSiteQuerySet:
@@ -238,11 +253,12 @@ class HostSiteQuerySet(models.QuerySet):
         """Sites on `user`'s dashboards (every site for the national manager)."""
         return self.filter(territory__in=Territory.objects.piloted_by(user))
 
-    def staffed_by(self, user) -> HostSiteQuerySet:
-        """Sites where `user` works as secretary or course nurse."""
+    def staffed_by(self, user, *roles: str) -> HostSiteQuerySet:
+        """Sites where `user` works as site staff (one of `roles`, default any staff role): its
+        own sites, and the secondary practices their pôle mère runs (`_staffed_q`)."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(pk__in=_memberships(user, *SITE_STAFF_ROLES).values("site"))
+        return self.filter(_staffed_q(user, roles or SITE_STAFF_ROLES))
 
     def in_place(self, *, region=None, department=None, territory=None, site=None):
         """The sites of a place of the drill-down (`?region=&department=&territory=&site=`, as
@@ -297,6 +313,9 @@ class HostSite(models.Model):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
+
+    # Practices run from their pôle mère (`parent`): its team works there too (`_staffed_q`).
+    ATTACHED_KINDS = (Kind.SECONDARY_PRACTICE, Kind.TEMPORARY_PRACTICE)
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.MSP)
@@ -379,6 +398,27 @@ class HostSite(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_attached(self) -> bool:
+        """A secondary or temporary practice run from its pôle mère (`parent`)."""
+        return self.parent_id is not None and self.kind in self.ATTACHED_KINDS
+
+    def team_site_ids(self) -> list[int]:
+        """The sites whose staff work here, in order: the site, then its pôle mère when it is
+        attached to one (seed 003; `_staffed_q` says the same from the user's side). Follow-up
+        routing looks for a nurse or assistant in this order."""
+        return [self.pk, self.parent_id] if self.is_attached else [self.pk]
+
+    def team(self, *roles: str):
+        """The active users who work here as site staff (one of `roles`, default any): its own
+        team and, for an attached practice, its pôle mère's."""
+        return User.objects.filter(
+            is_active=True,
+            pk__in=Membership.objects.filter(
+                site_id__in=self.team_site_ids(), role__in=roles or SITE_STAFF_ROLES
+            ).values("user"),
+        )
 
     @property
     def full_address(self) -> str:

@@ -29,12 +29,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.errors import DomainError
 from accounts.permissions import allowed, require
-from accounts.roles import Role
+from accounts.roles import FOLLOW_UP_ROLES
 from sites import forms, services
 from sites.access import get_site_for
 from sites.models import (
     HostSite,
     InfoSheet,
+    Membership,
     SheetEquipment,
     SheetReadiness,
 )
@@ -70,8 +71,13 @@ class SitePage:
 
     @cached_property
     def has_course_nurse(self) -> bool:
-        """Results go to the site's course nurse; without one, to the territory manager."""
-        return self.site.memberships.filter(role=Role.COURSE_NURSE, user__is_active=True).exists()
+        """Results go to the site's course nurse or medical assistant (or its pôle mère's);
+        without one, to the territory manager."""
+        return Membership.objects.filter(
+            site_id__in=self.site.team_site_ids(),
+            role__in=FOLLOW_UP_ROLES,
+            user__is_active=True,
+        ).exists()
 
     @cached_property
     def mandatory(self) -> list[SheetReadiness]:

@@ -38,6 +38,7 @@ README_ACCOUNTS = {
     "cpts@demo.releve.fr": Role.TERRITORY_MANAGER,
     "secretariat@demo.releve.fr": Role.SECRETARY,
     "infirmiere@demo.releve.fr": Role.COURSE_NURSE,
+    "assistant@demo.releve.fr": Role.MEDICAL_ASSISTANT,
     "dr.martin@demo.releve.fr": Role.VOLUNTEER,
     "dr.bernard@demo.releve.fr": Role.VOLUNTEER,
     "dr.petit@demo.releve.fr": Role.VOLUNTEER,
@@ -121,11 +122,22 @@ def test_the_cpts_manager_manages_the_two_centre_val_de_loire_territories(world,
     assert set(managed.values_list("department__region", flat=True)) == {"24"}
 
 
-def test_the_secretary_and_the_nurse_work_at_chateaumeillant(world, db):
+def test_the_secretary_and_the_nurse_work_at_chateaumeillant_and_its_secondary_practice(world, db):
+    """Seed 003, line 11: the pôle mère runs its secondary practice (one shared planning)."""
     for email in ("secretariat@demo.releve.fr", "infirmiere@demo.releve.fr"):
-        assert list(HostSite.objects.in_scope_of(user(email)).values_list("name", flat=True)) == [
-            NURSE_SITE
-        ]
+        names = HostSite.objects.in_scope_of(user(email)).values_list("name", flat=True)
+        assert sorted(names) == ["Cabinet secondaire du Châtelet", NURSE_SITE]
+
+
+def test_the_medical_assistant_works_at_valencay_which_has_no_course_nurse(world, db):
+    """Seed 000, line 105: a course nurse or, failing one, a medical assistant."""
+    assistant = user("assistant@demo.releve.fr")
+    assert list(HostSite.objects.in_scope_of(assistant).values_list("name", flat=True)) == [
+        "Centre de santé de Valençay"
+    ]
+    assert not Membership.objects.filter(
+        role=Role.COURSE_NURSE, site__name="Centre de santé de Valençay"
+    ).exists()
 
 
 def test_martin_and_bernard_are_verified_and_signed_and_petit_awaits_verification(world, db):

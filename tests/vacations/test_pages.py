@@ -166,9 +166,9 @@ class TestSitePlanning:
         client.get(planning_url(site, "2027-03"))
 
         # session, user, site (get_site_for, with its feed's secret), may open days, works at
-        # the site (the rules), requests (count, page), the month's days, memberships (shell),
-        # unread messages (the bell)
-        with django_assert_num_queries(10):
+        # the site (the rules), the secondary practices it runs (one calendar with theirs),
+        # requests (count, page), the month's days, memberships (shell), unread messages (bell)
+        with django_assert_num_queries(11):
             response = client.get(planning_url(site, "2027-03"))
 
         assert response.status_code == 200

@@ -99,12 +99,20 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
                     % {"count": count},
                 )
                 return redirect(planning_url(site, selectors.month_start(opened[0].date)))
+    # A pôle mère's month shows its secondary practices' days beside its own, each labelled
+    # with its site; `?site=` narrows it to one of them.
+    group = selectors.planning_group(request.user, site)
+    shown = [s for s in group if str(s.pk) == request.GET.get("site")] or group
     requests = Paginator(
-        selectors.requests_to_confirm(request.user, site, today=today), PAGE_SIZE
+        selectors.requests_to_confirm(request.user, shown, today=today), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    calendar = selectors.site_month(request.user, site, month, today=today)
+    calendar = selectors.site_month(request.user, shown, month, today=today)
+    own_days_shown = site in shown
     context = {
         "site": site,
+        "group": group if len(group) > 1 else [],
+        "shown_site": shown[0] if len(shown) == 1 and len(group) > 1 else None,
+        "site_query": f"&site={shown[0].pk}" if len(shown) == 1 and len(group) > 1 else "",
         "calendar": calendar,
         "requests_page": requests,
         "form": form,
@@ -112,7 +120,9 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
         "today": today,
         "statuses": Status,
         "chosen_day": chosen,
-        "openable_days": _openable_days(calendar, today, open_until) if opens else set(),
+        "openable_days": (
+            _openable_days(calendar, site, today, open_until) if opens and own_days_shown else set()
+        ),
     }
     if context["staff"]:
         # The site's private feed: every day at the site, for the team's shared calendar.
@@ -122,13 +132,18 @@ def site_planning(request: HttpRequest, site_pk: int) -> HttpResponse:
     return render(request, "vacations/site_planning.html", context)
 
 
-def _openable_days(calendar: selectors.MonthCalendar, today: Date, open_until: Date) -> set[Date]:
-    """The month's empty days that the form can open: each one links to it in the calendar."""
+def _openable_days(
+    calendar: selectors.MonthCalendar, site, today: Date, open_until: Date
+) -> set[Date]:
+    """The month's days without a day of `site` that the form can open: each one links to it
+    in the calendar (a secondary practice's day on that date leaves the site's free)."""
     return {
         day.date
         for week in calendar.weeks
         for day in week.days
-        if day.in_month and not day.vacations and today <= day.date < open_until
+        if day.in_month
+        and not any(v.site_id == site.pk for v in day.vacations)
+        and today <= day.date < open_until
     }
 
 
