@@ -320,16 +320,15 @@ def _no_letter_reason(exam: PendingExam) -> str:
     return str(reason) if reason else _("The patient's treating doctor is not known.")
 
 
-def exam_legs(exam: PendingExam, *, lock: bool = False) -> dict[str, ExamLeg]:
+def exam_legs(exam: PendingExam, *, by=None, lock: bool = False) -> dict[str, ExamLeg]:
     """The exam's legs by name, the three routing legs created pending if missing (and the
     treating doctor's once the exam says where that doctor is). See `ExamLeg`."""
-    legs = {leg.leg: leg for leg in ExamLeg.objects.filter(exam=exam)}
-    missing = [ExamLeg(exam=exam, leg=leg) for leg in ExamLeg.ROUTING if leg not in legs]
-    if missing:
-        ExamLeg.objects.bulk_create(missing, ignore_conflicts=True)
-    if missing or lock:
-        queryset = ExamLeg.objects.filter(exam=exam)
-        legs = {leg.leg: leg for leg in (queryset.select_for_update() if lock else queryset)}
+    queryset = ExamLeg.objects.filter(exam=exam)
+    legs = {leg.leg: leg for leg in (queryset.select_for_update() if lock else queryset)}
+    for name in ExamLeg.ROUTING:
+        if name not in legs:  # callers hold the exam's lock: nobody creates it meanwhile
+            legs[name] = ExamLeg(exam=exam, leg=name)
+            save_tracked(legs[name], by=by)
     return legs
 
 
@@ -390,7 +389,7 @@ def exam_leg_record(
         raise ValidationError({"reason": [_("At most 1000 characters.")]})
     if exam.status not in (Exam.RECEIVED, Exam.REVIEWED, Exam.CLOSED):
         raise _invalid(_("The legs are recorded once the exam's result is received."))
-    legs = exam_legs(exam, lock=True)
+    legs = exam_legs(exam, by=by, lock=True)
     if leg == Leg.TREATING_DOCTOR:
         if exam.treating_doctor_status != PendingExam.TreatingDoctorStatus.ELSEWHERE:
             raise _invalid(
@@ -432,7 +431,7 @@ def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
         if key in fields and key not in PendingExam.ROUTING_LEGS:
             setattr(exam, key, fields[key])
     exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
-    legs = exam_legs(exam, lock=True)
+    legs = exam_legs(exam, by=by, lock=True)
     pending = [
         name
         for name in ExamLeg.ROUTING
