@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import ObjectRulesPermission, allowed
+from config.api import PDFRenderer
 from continuity import ingest, services
 from continuity.access import incoming_results_for
 from continuity.audit import record_access
@@ -34,7 +35,6 @@ from continuity.models import (
     PendingExam,
 )
 from continuity.parsing import MAX_BATCH_MESSAGES
-from config.api import PDFRenderer
 from sites.models import HostSite
 from vacations import api as vacations_api
 from vacations.models import Vacation

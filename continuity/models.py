@@ -277,9 +277,7 @@ class ExamLeg(models.Model):
         related_name="+",
         verbose_name=_("recorded by"),
     )
-    reason = models.CharField(
-        _("reason"), max_length=1000, blank=True, validators=[reject_nir]
-    )
+    reason = models.CharField(_("reason"), max_length=1000, blank=True, validators=[reject_nir])
 
     history = HistoricalRecords()
 

@@ -309,9 +309,10 @@ def exam_receive(
 Leg = ExamLeg.Leg
 LegStatus = ExamLeg.Status
 # Why the treating doctor's letter is not applicable, by `treating_doctor_status`.
+TreatingDoctor = PendingExam.TreatingDoctorStatus
 NO_LETTER_REASONS = {
-    PendingExam.TreatingDoctorStatus.AT_SITE: gettext_lazy("The treating doctor works at the site."),
-    PendingExam.TreatingDoctorStatus.NONE: gettext_lazy("The patient has no treating doctor."),
+    TreatingDoctor.AT_SITE: gettext_lazy("The treating doctor works at the site."),
+    TreatingDoctor.NONE: gettext_lazy("The patient has no treating doctor."),
 }
 
 

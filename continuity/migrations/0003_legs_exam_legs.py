@@ -58,54 +58,200 @@ def legs_from_booleans(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('continuity', '0002_incoming_result_batches'),
+        ("continuity", "0002_incoming_result_batches"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalExamLeg',
+            name="HistoricalExamLeg",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('leg', models.CharField(choices=[('dmp', 'Deposited in the DMP'), ('patient_space', "Sent to the patient's Mon espace santé"), ('prescriber', 'Sent to the prescribing volunteer'), ('treating_doctor', 'Liaison letter sent to the treating doctor')], max_length=20, verbose_name='leg')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('not_applicable', 'Not applicable')], default='pending', max_length=16, verbose_name='status')),
-                ('at', models.DateTimeField(blank=True, null=True, verbose_name='recorded at')),
-                ('reason', models.CharField(blank=True, max_length=1000, validators=[continuity.validators.reject_nir], verbose_name='reason')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('exam', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='continuity.pendingexam', verbose_name='exam')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "leg",
+                    models.CharField(
+                        choices=[
+                            ("dmp", "Deposited in the DMP"),
+                            ("patient_space", "Sent to the patient's Mon espace santé"),
+                            ("prescriber", "Sent to the prescribing volunteer"),
+                            ("treating_doctor", "Liaison letter sent to the treating doctor"),
+                        ],
+                        max_length=20,
+                        verbose_name="leg",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("at", models.DateTimeField(blank=True, null=True, verbose_name="recorded at")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        max_length=1000,
+                        validators=[continuity.validators.reject_nir],
+                        verbose_name="reason",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "exam",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="continuity.pendingexam",
+                        verbose_name="exam",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical routing leg',
-                'verbose_name_plural': 'historical routing legs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical routing leg",
+                "verbose_name_plural": "historical routing legs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ExamLeg',
+            name="ExamLeg",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('leg', models.CharField(choices=[('dmp', 'Deposited in the DMP'), ('patient_space', "Sent to the patient's Mon espace santé"), ('prescriber', 'Sent to the prescribing volunteer'), ('treating_doctor', 'Liaison letter sent to the treating doctor')], max_length=20, verbose_name='leg')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('not_applicable', 'Not applicable')], default='pending', max_length=16, verbose_name='status')),
-                ('at', models.DateTimeField(blank=True, null=True, verbose_name='recorded at')),
-                ('reason', models.CharField(blank=True, max_length=1000, validators=[continuity.validators.reject_nir], verbose_name='reason')),
-                ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='recorded by')),
-                ('exam', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='legs', to='continuity.pendingexam', verbose_name='exam')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "leg",
+                    models.CharField(
+                        choices=[
+                            ("dmp", "Deposited in the DMP"),
+                            ("patient_space", "Sent to the patient's Mon espace santé"),
+                            ("prescriber", "Sent to the prescribing volunteer"),
+                            ("treating_doctor", "Liaison letter sent to the treating doctor"),
+                        ],
+                        max_length=20,
+                        verbose_name="leg",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("not_applicable", "Not applicable"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("at", models.DateTimeField(blank=True, null=True, verbose_name="recorded at")),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        max_length=1000,
+                        validators=[continuity.validators.reject_nir],
+                        verbose_name="reason",
+                    ),
+                ),
+                (
+                    "by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recorded by",
+                    ),
+                ),
+                (
+                    "exam",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="legs",
+                        to="continuity.pendingexam",
+                        verbose_name="exam",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'routing leg',
-                'verbose_name_plural': 'routing legs',
-                'ordering': ['exam', 'pk'],
-                'indexes': [models.Index(fields=['status', 'exam'], name='continuity__status_533989_idx')],
-                'constraints': [models.UniqueConstraint(fields=('exam', 'leg'), name='exam_leg_once_per_exam'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), models.Q(('at__isnull', False), ('by__isnull', False)), _connector='OR'), name='exam_leg_done_says_when_and_who'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'not_applicable'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='exam_leg_not_applicable_says_why')],
+                "verbose_name": "routing leg",
+                "verbose_name_plural": "routing legs",
+                "ordering": ["exam", "pk"],
+                "indexes": [
+                    models.Index(fields=["status", "exam"], name="continuity__status_533989_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("exam", "leg"), name="exam_leg_once_per_exam"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "done"), _negated=True),
+                            models.Q(("at__isnull", False), ("by__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="exam_leg_done_says_when_and_who",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "not_applicable"), _negated=True),
+                            models.Q(("reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="exam_leg_not_applicable_says_why",
+                    ),
+                ],
             },
         ),
         migrations.RunPython(legs_from_booleans, migrations.RunPython.noop),

@@ -127,9 +127,13 @@ def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> Http
     staff = allowed(request.user, "continuity.act_on_exam", exam)
     awaiting = exam.status == Exam.AWAITING
     closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
-    exam = PendingExam.objects.select_related(
-        "site", "vacation", "prescriber__user", "created_by", "closed_by"
-    ).prefetch_related("legs__by").get(pk=exam.pk)
+    exam = (
+        PendingExam.objects.select_related(
+            "site", "vacation", "prescriber__user", "created_by", "closed_by"
+        )
+        .prefetch_related("legs__by")
+        .get(pk=exam.pk)
+    )
     tasks = list(
         FollowUpTask.objects.visible_to(request.user)
         .filter(exam=exam)

@@ -45,9 +45,7 @@ def test_closing_an_exam_with_a_leg_pending_answers_409_naming_the_leg(api, day,
     url = f"/api/v1/exams/{exam.pk}/"
     api.post(f"{url}legs/dmp/", {"status": "done"}, format="json")
 
-    response = api.post(
-        f"{url}close/", {**CLOSE, "sent_to_patient_space": True}, format="json"
-    )
+    response = api.post(f"{url}close/", {**CLOSE, "sent_to_patient_space": True}, format="json")
 
     assert response.status_code == 409
     assert response.json()["code"] == "routing_incomplete"
@@ -87,7 +85,8 @@ def test_a_leg_is_done_with_when_and_by_whom(api, day, nurse):
     assert dmp["at"] is not None
     assert response.json()["dmp_deposited"] is True  # the boolean, derived
     leg = ExamLeg.objects.get(exam=exam, leg="dmp")
-    assert leg.at >= before and leg.by == nurse
+    assert leg.at >= before
+    assert leg.by == nurse
     assert leg.history.count() == 2  # created pending, then done: both kept
     # The database refuses a done leg without its author.
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -159,7 +158,8 @@ def test_the_close_booleans_still_record_the_legs(api, day, nurse):
     }  # fmt: skip
     assert all(legs[name]["by"] == nurse.pk for name in ("dmp", "patient_space", "prescriber"))
     letter = legs_of(at_site.json())["treating_doctor"]
-    assert letter["status"] == "not_applicable" and letter["reason"]
+    assert letter["status"] == "not_applicable"
+    assert letter["reason"]
     # The letter's leg is then recorded as sent.
     sent = api.post(f"/api/v1/exams/{exam.pk}/legs/treating_doctor/", {"status": "done"})
     assert legs_of(sent.json())["treating_doctor"]["status"] == "done"
@@ -198,19 +198,19 @@ def test_the_closed_with_a_leg_pending_queue_and_its_figure(client, day, nurse, 
     track_legs(PendingExam.objects.get(pk=migrated.pk))
     not_closed = record_exam(day, order_number="E")  # awaiting: not in the queue
     queue = {letter_unsent.pk, reopened.pk, migrated.pk}
-    assert set(PendingExam.objects.filter(PendingExam.leg_missing_q()).values_list("pk", flat=True)) == queue  # noqa: E501
+    pending = PendingExam.objects.filter(PendingExam.leg_missing_q())
+    assert set(pending.values_list("pk", flat=True)) == queue
     client.force_login(nurse)
 
     tracker = client.get(reverse("continuity_exams"), {"view": "leg_pending"})
 
     assert {exam.pk for exam in tracker.context["page_obj"]} == queue
-    assert not_closed.pk not in queue and complete.pk not in queue
+    assert not_closed.pk not in queue
+    assert complete.pk not in queue
     tabs = {tab["view"]: tab["count"] for tab in tracker.context["tabs"]}
     assert tabs["leg_pending"] == 3
     home = client.get("/")
-    tile = next(
-        t for s in home.context["sections"] for t in s.tiles if t.key == "leg_pending"
-    )
+    tile = next(t for s in home.context["sections"] for t in s.tiles if t.key == "leg_pending")
     assert tile.count == 3
     listed = client.get(tile.url)
     assert listed.context["page_obj"].paginator.count == tile.count
