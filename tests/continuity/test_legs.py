@@ -225,3 +225,31 @@ def test_the_closed_with_a_leg_pending_queue_and_its_figure(client, day, nurse, 
     assert report.status_code == 200
     row = next(r for r in report.json()["results"] if r["site_id"] == site.pk)
     assert row["exams_leg_pending"] == 2
+
+
+def test_exams_closed_before_the_legs_get_them_from_their_booleans(day, nurse):
+    """The data migration (continuity 0003): a true boolean → done at the closing by the
+    closer; false → pending (so the exam shows in the queue); the letter's leg pending for a
+    treating doctor elsewhere, else not applicable with a reason."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("continuity.migrations.0003_legs_exam_legs")
+    old = record_exam(day, order_number="OLD")
+    closed_at = timezone.now() - timedelta(days=40)
+    PendingExam.objects.filter(pk=old.pk).update(
+        status="closed", closed_at=closed_at, closed_by=nurse, treating_doctor_status="elsewhere",
+        dmp_deposited=True, sent_to_patient_space=False, sent_to_prescriber=True,
+    )  # fmt: skip
+    ExamLeg.objects.filter(exam=old).delete()
+
+    migration.legs_from_booleans(apps, None)
+
+    legs = {leg.leg: leg for leg in ExamLeg.objects.filter(exam=old)}
+    assert {name: leg.status for name, leg in legs.items()} == {
+        "dmp": "done", "patient_space": "pending", "prescriber": "done",
+        "treating_doctor": "pending",
+    }  # fmt: skip
+    assert (legs["dmp"].at, legs["dmp"].by) == (closed_at, nurse)
+    assert PendingExam.objects.filter(PendingExam.leg_missing_q(), pk=old.pk).exists()
