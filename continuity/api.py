@@ -7,6 +7,7 @@ an access record; every change goes through `continuity.services` or `continuity
 from __future__ import annotations
 
 import django_filters
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -225,6 +226,11 @@ class ExamViewSet(
         return self._answer(exam)
 
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "leg", str, OpenApiParameter.PATH, enum=ExamLeg.Leg.values, description="The leg."
+            )
+        ],
         request=LegRecordSerializer,
         responses=ExamSerializer,
         description=(
@@ -236,10 +242,13 @@ class ExamViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"legs/(?P<leg>dmp|patient_space|prescriber|treating_doctor)",
+        # Any segment: an unknown leg is the API's own 404 (JSON), not the site's page.
+        url_path=r"legs/(?P<leg>[^/]+)",
     )
     def record_leg(self, request, pk=None, leg=None):
         exam = self.get_object()
+        if leg not in ExamLeg.Leg.values:
+            raise Http404
         body = LegRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.exam_leg_record(
