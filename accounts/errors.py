@@ -12,8 +12,12 @@ class DomainError(Exception):
 
     status_code = 409
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, field: str | None = None, extra: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # More of the 409's body, as API.md documents it (e.g. `legs` of `routing_incomplete`).
+        self.extra = extra or {}

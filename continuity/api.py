@@ -7,24 +7,29 @@ an access record; every change goes through `continuity.services` or `continuity
 from __future__ import annotations
 
 import django_filters
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import ObjectRulesPermission, allowed
+from config.api import PDFRenderer
 from continuity import ingest, services
 from continuity.access import incoming_results_for
 from continuity.audit import record_access
+from continuity.letter import letter_pdf
 from continuity.models import (
     ContactRequest,
     ExamKind,
+    ExamLeg,
     FollowUpTask,
     Handover,
     IncomingResult,
@@ -68,8 +73,19 @@ class VacationViewSet(vacations_api.VacationViewSet):
 # --- Exams ------------------------------------------------------------------------------------
 
 
+class LegSerializer(serializers.Serializer):
+    """One routing leg (`ExamLeg`): `at` and `by` say when and who, `reason` why not."""
+
+    leg = serializers.ChoiceField(choices=ExamLeg.Leg.choices)
+    status = serializers.ChoiceField(choices=ExamLeg.Status.choices)
+    at = serializers.DateTimeField(allow_null=True)
+    by = serializers.IntegerField(source="by_id", allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
 class ExamSerializer(serializers.ModelSerializer):
     vacation = serializers.PrimaryKeyRelatedField(queryset=Vacation.objects.none())
+    legs = serializers.SerializerMethodField()
     # Blank until the exam is closed: the schema must allow "" (read-only fields lose it).
     responsible = serializers.ChoiceField(
         choices=PendingExam.Responsible.choices, allow_blank=True, read_only=True
@@ -87,7 +103,7 @@ class ExamSerializer(serializers.ModelSerializer):
             "patient_birth_year", "kind", "description", "order_number", "ordered_on",
             "expected_by", "performer", "status", "received_at", "abnormal", "result_summary",
             "responsible", "treating_doctor_status", "review_note", "dmp_deposited",
-            "sent_to_patient_space", "sent_to_prescriber", "closed_at", "created_at",
+            "sent_to_patient_space", "sent_to_prescriber", "legs", "closed_at", "created_at",
         ]  # fmt: skip
         read_only_fields = [
             "site", "prescriber", "status", "received_at", "abnormal", "result_summary",
@@ -105,6 +121,15 @@ class ExamSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is not None:
             self.fields["vacation"].queryset = Vacation.objects.visible_to(request.user)
+
+    @extend_schema_field(LegSerializer(many=True))
+    def get_legs(self, exam) -> list[dict]:
+        return LegSerializer(services.legs_shown(exam), many=True).data
+
+
+class LegRecordSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ExamLeg.Status.choices)
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
 
 
 class ReceiveSerializer(serializers.Serializer):
@@ -157,10 +182,16 @@ class ExamViewSet(
         "receive": "continuity.act_on_exam",
         "close": "continuity.act_on_exam",
         "cancel": "continuity.act_on_exam",
+        "record_leg": "continuity.act_on_exam",
+        "letter": "continuity.read_letter",
     }
 
     def get_queryset(self):
-        return PendingExam.objects.visible_to(self.request.user).order_by("expected_by", "pk")
+        return (
+            PendingExam.objects.visible_to(self.request.user)
+            .prefetch_related("legs")
+            .order_by("expected_by", "pk")
+        )
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -173,7 +204,8 @@ class ExamViewSet(
         return Response(ExamSerializer(exam).data, status=201)
 
     def _answer(self, exam: PendingExam) -> Response:
-        return Response(ExamSerializer(PendingExam.objects.get(pk=exam.pk)).data)
+        exam = PendingExam.objects.prefetch_related("legs").get(pk=exam.pk)
+        return Response(ExamSerializer(exam).data)
 
     @extend_schema(request=ReceiveSerializer, responses=ExamSerializer)
     @action(detail=True, methods=["post"])
@@ -192,6 +224,60 @@ class ExamViewSet(
         body.is_valid(raise_exception=True)
         services.exam_close(exam=exam, by=request.user, **body.validated_data)
         return self._answer(exam)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "leg", str, OpenApiParameter.PATH, enum=ExamLeg.Leg.values, description="The leg."
+            )
+        ],
+        request=LegRecordSerializer,
+        responses=ExamSerializer,
+        description=(
+            "Record one routing leg: done (now, by the caller), not_applicable (a reason is "
+            "required) or pending again. 409 invalid_transition before the result is received, "
+            "or for the treating_doctor leg when the treating doctor is not elsewhere."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        # Any segment: an unknown leg is the API's own 404 (JSON), not the site's page.
+        url_path=r"legs/(?P<leg>[^/]+)",
+    )
+    def record_leg(self, request, pk=None, leg=None):
+        exam = self.get_object()
+        if leg not in ExamLeg.Leg.values:
+            raise Http404
+        body = LegRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.exam_leg_record(
+            exam=exam,
+            leg=leg,
+            by=request.user,
+            status=body.validated_data["status"],
+            reason=body.validated_data.get("reason", ""),
+        )
+        return self._answer(exam)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        description=(
+            "The liaison letter to the patient's treating doctor (PDF, French), for an exam "
+            "whose patient has a treating doctor elsewhere (404 otherwise): the site's staff "
+            "and the prescriber."
+        ),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PDFRenderer],
+    )
+    def letter(self, request, pk=None):
+        exam = self.get_object()
+        record_access(request, "exam_letter", count=1, object_id=exam.pk)
+        return letter_pdf(exam)
 
     @extend_schema(request=ExamCancelSerializer, responses=ExamSerializer)
     @action(detail=True, methods=["post"])

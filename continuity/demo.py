@@ -228,7 +228,8 @@ def seed(*, now: datetime | None = None) -> int:
             exam=exam,
             by=staff_of(exam),
             responsible="treating_doctor",
-            treating_doctor_status="at_site",
+            # Elsewhere: the liaison letter is ready, its leg pending (the nurse's queue).
+            treating_doctor_status="elsewhere",
             review_note="Résultat normal, transmis au médecin traitant.",
             dmp_deposited=True,
             sent_to_patient_space=True,

@@ -15,7 +15,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DsfrFormMixin
-from continuity.models import ExamKind, FollowUpTask, IncomingResult, PendingExam, TaskAge
+from continuity.models import (
+    ExamKind,
+    ExamLeg,
+    FollowUpTask,
+    IncomingResult,
+    PendingExam,
+    TaskAge,
+)
 from sites.models import HostSite
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
@@ -62,10 +69,13 @@ class WorklistFilterForm(ContinuityForm):
 
 class ExamFilterForm(ContinuityForm):
     AWAITING, OVERDUE, RECEIVED, CLOSED, ALL = "awaiting", "overdue", "received", "closed", "all"
+    # The queue "closed with a leg pending" (`PendingExam.leg_missing_q`), whatever the date.
+    LEG_PENDING = "leg_pending"
     VIEWS = (
         (AWAITING, _("Awaiting")),
         (OVERDUE, _("Overdue")),
         (RECEIVED, _("Received, to close")),
+        (LEG_PENDING, _("Closed, a leg pending")),
         (CLOSED, _("Closed")),
         (ALL, _("All")),
     )
@@ -85,7 +95,7 @@ class ExamFilterForm(ContinuityForm):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    leg_missing = forms.BooleanField(label=_("A routing leg not done"), required=False)
+    leg_missing = forms.BooleanField(label=_("A leg still pending"), required=False)
 
     def __init__(self, *args: Any, sites: QuerySet[HostSite], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,6 +181,26 @@ class CloseForm(ContinuityForm):
         # RadioSelect's blank choice is not an option to offer.
         for name in ("responsible", "treating_doctor_status"):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+
+
+class LegForm(ContinuityForm):
+    """One routing leg: done, or not applicable with a reason (or pending again)."""
+
+    status = forms.ChoiceField(
+        label=_("This leg is"),
+        choices=[
+            (ExamLeg.Status.DONE, _("Done")),
+            (ExamLeg.Status.NOT_APPLICABLE, _("Not applicable")),
+            (ExamLeg.Status.PENDING, _("Pending again (reopen)")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Why (required when not applicable)"),
+        max_length=1000,
+        required=False,
+        help_text=_("E.g. the patient opposed the DMP. Never a social-security number."),
+    )
 
 
 class ExamCancelForm(ContinuityForm):

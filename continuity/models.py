@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -177,7 +177,9 @@ class PendingExam(models.Model):
     def __str__(self) -> str:
         return f"{self.order_number} · {self.get_kind_display()} · {self.patient_ref}"
 
-    # The routing legs of a closed exam, today booleans recorded by `services.exam_close`.
+    # The booleans mirroring the routing legs (`ExamLeg`): True when the leg is done. Written
+    # by `services.exam_leg_record` and `services.exam_close` only; kept so that the API's
+    # fields keep their names.
     ROUTING_LEGS = ("dmp_deposited", "sent_to_patient_space", "sent_to_prescriber")
 
     @staticmethod
@@ -199,17 +201,105 @@ class PendingExam(models.Model):
 
     @classmethod
     def leg_missing_q(cls) -> Q:
-        """Closed with at least one routing leg not done (DMP, patient's space, prescriber)."""
-        q = Q()
-        for leg in cls.ROUTING_LEGS:
-            q |= Q(**{leg: False})
-        return Q(status=PendingExam.Status.CLOSED) & q
+        """Closed with at least one leg pending (`ExamLeg` § the queue): the nurse's queue
+        "closed with a leg pending" and the dashboards' figures."""
+        pending = ExamLeg.objects.filter(exam=OuterRef("pk"), status=ExamLeg.Status.PENDING)
+        return Q(status=PendingExam.Status.CLOSED) & Q(Exists(pending))
 
     @property
     def leg_missing(self) -> bool:
-        return self.status == self.Status.CLOSED and not all(
-            getattr(self, leg) for leg in self.ROUTING_LEGS
+        """`leg_missing_q` for one exam (reads its legs: prefetch `legs` in lists)."""
+        return self.status == self.Status.CLOSED and any(
+            leg.status == ExamLeg.Status.PENDING for leg in self.legs.all()
         )
+
+
+class ExamLeg(models.Model):
+    """One step of a result's routing, tracked: pending, done (when, by whom) or not applicable
+    (why, e.g. the patient opposed the DMP). Seed 000 (FemasAURA&Co), l. 82–84: every exam is
+    deposited in the DMP, sent to the patient's Mon espace santé and to the prescribing
+    volunteer; issue 13 § 3 adds the patient's own doctor (médecin traitant).
+
+    The rules, precisely:
+
+    - The three routing legs (`dmp`, `patient_space`, `prescriber`) belong to every exam; their
+      rows are created pending the first time the exam's legs are read for a change
+      (`services.exam_legs`), and shown pending until then.
+    - The `treating_doctor` leg is the sending of the liaison letter to the patient's treating
+      doctor. It is born when the exam is closed, because that is when the site records where
+      the patient's treating doctor is (`treating_doctor_status`) and when the letter is
+      produced: pending when the doctor is `elsewhere` (the letter waits to be sent through the
+      site's secure messaging), else not applicable with the reason (at the site / none).
+    - Closing is refused (`409 routing_incomplete`, naming them) while one of the legs that
+      exist before the closing — the three routing legs — is pending. The letter is the
+      closing's product, so it is sent after: an exam may be closed with its `treating_doctor`
+      leg pending, and that is what the queue below is for.
+    - The queue "closed with a leg pending" (`PendingExam.leg_missing_q`): closed exams with
+      at least one pending leg — the letter not yet sent, an exam closed before the legs were
+      tracked whose boolean was false (migrated as pending), or a leg reopened (recorded
+      pending again) after the closing. An exam leaves it when each leg is done or not
+      applicable.
+    - Done needs when and by whom; not applicable needs a reason (database constraints).
+    """
+
+    class Leg(models.TextChoices):
+        DMP = "dmp", _("Deposited in the DMP")
+        PATIENT_SPACE = "patient_space", _("Sent to the patient's Mon espace santé")
+        PRESCRIBER = "prescriber", _("Sent to the prescribing volunteer")
+        TREATING_DOCTOR = "treating_doctor", _("Liaison letter sent to the treating doctor")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+    # The legs every exam has, and the boolean of `PendingExam` each one mirrors.
+    ROUTING = (Leg.DMP, Leg.PATIENT_SPACE, Leg.PRESCRIBER)
+    BOOLEAN = {
+        Leg.DMP: "dmp_deposited",
+        Leg.PATIENT_SPACE: "sent_to_patient_space",
+        Leg.PRESCRIBER: "sent_to_prescriber",
+    }
+
+    exam = models.ForeignKey(
+        PendingExam, on_delete=models.CASCADE, related_name="legs", verbose_name=_("exam")
+    )
+    leg = models.CharField(_("leg"), max_length=20, choices=Leg.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    reason = models.CharField(_("reason"), max_length=1000, blank=True, validators=[reject_nir])
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("routing leg")
+        verbose_name_plural = _("routing legs")
+        ordering = ["exam", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "leg"], name="exam_leg_once_per_exam"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(at__isnull=False, by__isnull=False),
+                name="exam_leg_done_says_when_and_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="not_applicable") | ~Q(reason=""),
+                name="exam_leg_not_applicable_says_why",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "exam"])]
+
+    def __str__(self) -> str:
+        return f"{self.exam_id} · {self.leg} · {self.status}"
 
 
 class IncomingResult(models.Model):

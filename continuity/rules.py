@@ -35,6 +35,12 @@ def is_the_prescriber_asked(user, contact) -> bool:
 
 
 @rules.predicate
+def prescribed_it(user, exam) -> bool:
+    """The volunteer who prescribed the exam (its day held: the exam is in its scope)."""
+    return exam is not None and user.is_authenticated and exam.prescriber.user_id == user.pk
+
+
+@rules.predicate
 def speaks_for_a_site(user) -> bool:
     """Results come from a host site's account (or a manager's, or an operator's)."""
     return user.is_authenticated and (
@@ -47,6 +53,8 @@ rules.add_perm("continuity.record_exams", day_volunteer_or_site_staff)
 rules.add_perm("continuity.write_handover", day_volunteer_or_site_staff)
 # An exam (receive a result by hand, close its follow-up, cancel it).
 rules.add_perm("continuity.act_on_exam", works_at_its_site)
+# The liaison letter to the treating doctor: the site's staff, who send it, and the prescriber.
+rules.add_perm("continuity.read_letter", works_at_its_site | prescribed_it)
 # A quarantined result (match it, set it aside); one routed to no site: nobody here.
 rules.add_perm("continuity.resolve_result", works_at_its_site)
 # A task: whoever holds it, its site's team, and the managers it escalates to.

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import DomainError
 from accounts.history import save_tracked
@@ -27,6 +28,7 @@ from continuity.models import (
     ContactRequest,
     Escalation,
     ExamKind,
+    ExamLeg,
     FollowUpTask,
     Handover,
     HandoverRead,
@@ -317,6 +319,104 @@ def exam_receive(
     return exam
 
 
+Leg = ExamLeg.Leg
+LegStatus = ExamLeg.Status
+# Why the treating doctor's letter is not applicable, by `treating_doctor_status`.
+TreatingDoctor = PendingExam.TreatingDoctorStatus
+NO_LETTER_REASONS = {
+    TreatingDoctor.AT_SITE: gettext_lazy("The treating doctor works at the site."),
+    TreatingDoctor.NONE: gettext_lazy("The patient has no treating doctor."),
+}
+
+
+def _no_letter_reason(exam: PendingExam) -> str:
+    reason = NO_LETTER_REASONS.get(exam.treating_doctor_status)
+    return str(reason) if reason else _("The patient's treating doctor is not known.")
+
+
+def exam_legs(exam: PendingExam, *, by=None, lock: bool = False) -> dict[str, ExamLeg]:
+    """The exam's legs by name, the three routing legs created pending if missing (and the
+    treating doctor's once the exam says where that doctor is). See `ExamLeg`."""
+    queryset = ExamLeg.objects.filter(exam=exam)
+    legs = {leg.leg: leg for leg in (queryset.select_for_update() if lock else queryset)}
+    for name in ExamLeg.ROUTING:
+        if name not in legs:  # callers hold the exam's lock: nobody creates it meanwhile
+            legs[name] = ExamLeg(exam=exam, leg=name)
+            save_tracked(legs[name], by=by)
+    return legs
+
+
+def legs_shown(exam: PendingExam) -> list[ExamLeg]:
+    """The legs to show (unsaved pending ones for those not created yet), in the legs' order:
+    reads `exam.legs.all()` (prefetch it in lists)."""
+    stored = {leg.leg: leg for leg in exam.legs.all()}
+    shown = [stored.get(leg) or ExamLeg(exam=exam, leg=leg) for leg in ExamLeg.ROUTING]
+    if Leg.TREATING_DOCTOR in stored:
+        shown.append(stored[Leg.TREATING_DOCTOR])
+    return shown
+
+
+def _set_leg(leg: ExamLeg, *, status: str, reason: str, by, now) -> None:
+    leg.status = status
+    leg.reason = reason[:1000]
+    if status == LegStatus.PENDING:
+        leg.at = leg.by = None
+    else:
+        leg.at, leg.by = now, by
+    save_tracked(leg, by=by)
+
+
+def _mirror_booleans(exam: PendingExam, legs: dict[str, ExamLeg], *, by) -> None:
+    """The exam's booleans say which routing legs are done (kept for the API's fields)."""
+    changed = []
+    for name, boolean in ExamLeg.BOOLEAN.items():
+        value = name in legs and legs[name].status == LegStatus.DONE
+        if getattr(exam, boolean) != value:
+            setattr(exam, boolean, value)
+            changed.append(boolean)
+    if changed:
+        save_tracked(exam, by=by, fields=changed)
+
+
+@transaction.atomic
+def exam_leg_record(
+    *, exam: PendingExam, leg: str, status: str, by, reason: str = "", now=None
+) -> ExamLeg:
+    """Record one leg: done (now, by `by`), not applicable (a reason is required) or pending
+    again (reopened). Legs are recorded once the result is received; the treating doctor's
+    leg only when the patient's treating doctor is elsewhere (else it is not applicable by
+    itself). The caller authorizes (`continuity.act_on_exam`)."""
+    now = now or timezone.now()
+    exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    reason = (reason or "").strip()
+    errors = {}
+    if leg not in Leg.values:
+        errors["leg"] = [_("Unknown leg.")]
+    if status not in LegStatus.values:
+        errors["status"] = [_("Choose done, not applicable or pending.")]
+    if status == LegStatus.NOT_APPLICABLE and not reason:
+        errors["reason"] = [_("Say why this leg does not apply.")]
+    if errors:
+        raise ValidationError(errors)
+    _reject_nir_in("reason", reason)
+    if len(reason) > 1000:
+        raise ValidationError({"reason": [_("At most 1000 characters.")]})
+    if exam.status not in (Exam.RECEIVED, Exam.REVIEWED, Exam.CLOSED):
+        raise _invalid(_("The legs are recorded once the exam's result is received."))
+    legs = exam_legs(exam, by=by, lock=True)
+    if leg == Leg.TREATING_DOCTOR:
+        if exam.treating_doctor_status != PendingExam.TreatingDoctorStatus.ELSEWHERE:
+            raise _invalid(
+                _("The liaison letter is for a treating doctor outside the site: not here.")
+            )
+        if leg not in legs:  # closed before the legs were tracked
+            legs[leg] = ExamLeg(exam=exam, leg=leg)
+    record = legs[leg]
+    _set_leg(record, status=status, reason=reason, by=by, now=now)
+    _mirror_booleans(exam, legs, by=by)
+    return record
+
+
 CLOSE_FIELDS = (
     "responsible", "review_note", "dmp_deposited", "sent_to_patient_space",
     "sent_to_prescriber", "treating_doctor_status",
@@ -325,7 +425,11 @@ CLOSE_FIELDS = (
 
 @transaction.atomic
 def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
-    """The follow-up is done: record the three legs and who took clinical responsibility."""
+    """The follow-up is done: who took clinical responsibility, and every routing leg done or
+    not applicable (a boolean given true records its leg done). A routing leg still pending
+    answers `409 routing_incomplete` naming it (`legs`), nothing written. Closing creates the
+    treating doctor's leg: pending when that doctor is elsewhere (the liaison letter is then
+    ready to send), else not applicable (see `ExamLeg`)."""
     now = now or timezone.now()
     exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
     if exam.status not in (Exam.RECEIVED, Exam.REVIEWED):
@@ -338,9 +442,37 @@ def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
     if errors:
         raise ValidationError(errors)
     for key in CLOSE_FIELDS:
-        if key in fields:
+        if key in fields and key not in PendingExam.ROUTING_LEGS:
             setattr(exam, key, fields[key])
     exam.full_clean(exclude=["vacation", "site", "prescriber", "created_by"], validate_unique=False)
+    legs = exam_legs(exam, by=by, lock=True)
+    pending = [
+        name
+        for name in ExamLeg.ROUTING
+        if legs[name].status == LegStatus.PENDING and not fields.get(ExamLeg.BOOLEAN[name])
+    ]
+    if pending:
+        labels = ", ".join(str(Leg(name).label) for name in pending)
+        raise DomainError(
+            "routing_incomplete",
+            _("Before closing, record each leg as done or not applicable: %(legs)s.")
+            % {"legs": labels},
+            extra={"legs": pending},
+        )
+    for name in ExamLeg.ROUTING:
+        if fields.get(ExamLeg.BOOLEAN[name]) and legs[name].status != LegStatus.DONE:
+            _set_leg(legs[name], status=LegStatus.DONE, reason="", by=by, now=now)
+    letter = legs.get(Leg.TREATING_DOCTOR) or ExamLeg(exam=exam, leg=Leg.TREATING_DOCTOR)
+    if exam.treating_doctor_status == PendingExam.TreatingDoctorStatus.ELSEWHERE:
+        if letter.pk is None or letter.status == LegStatus.NOT_APPLICABLE:
+            _set_leg(letter, status=LegStatus.PENDING, reason="", by=by, now=now)
+    else:
+        _set_leg(
+            letter, status=LegStatus.NOT_APPLICABLE, reason=_no_letter_reason(exam), by=by, now=now
+        )
+    legs[Leg.TREATING_DOCTOR] = letter
+    for name, boolean in ExamLeg.BOOLEAN.items():
+        setattr(exam, boolean, legs[name].status == LegStatus.DONE)
     exam.status = Exam.CLOSED
     exam.reviewed_at = exam.reviewed_at or now
     exam.closed_at, exam.closed_by = now, by

@@ -23,8 +23,11 @@ definition (`continuity.models`), so the dashboard counts exactly what the list 
   the sender's site), so one without a site can only be a fault: no list shows it to anyone
   and it is counted nowhere, not even at the national level (the admin shows it);
 - `exams_closed`: exams closed on a (Paris) day of the period (`PendingExam.closed_between_q`);
-- `exams_closed_leg_missing`: among them, those closed with a routing leg not done (DMP,
-  patient's space, prescriber: `PendingExam.leg_missing_q`);
+- `exams_closed_leg_missing`: among them, those with a leg still pending (DMP, patient's
+  space, prescriber, the liaison letter to the treating doctor: `PendingExam.leg_missing_q`,
+  the rule in `continuity.models.ExamLeg`);
+- `exams_leg_pending`: the nurse's queue now, whatever the closing date: closed exams with a
+  leg still pending (`PendingExam.leg_missing_q`, the tracker's "Closed, a leg pending");
 - `median_hours_result_to_close`: the median of the hours from the result's arrival
   (`received_at`) to the closure (`closed_at`) of the exams closed in the period, to a tenth
   of an hour; none without any such exam. PostgreSQL: `percentile_cont(0.5)`; SQLite: the
@@ -201,7 +204,8 @@ FIGURES: list[Column] = [
     *(Column(AGE_KEYS[bucket.value], AGE_LABELS[bucket]) for bucket in TaskAge),
     Column("results_in_quarantine", _("Results in quarantine")),
     Column("exams_closed", _("Exams closed in the period")),
-    Column("exams_closed_leg_missing", _("Closed with a routing leg not done")),
+    Column("exams_closed_leg_missing", _("Closed with a leg pending")),
+    Column("exams_leg_pending", _("Closed exams with a leg pending, now")),
     Column("median_hours_result_to_close", _("Median hours from result to closure"), "decimal"),
 ]
 SITE_COLUMNS: list[Column] = [
@@ -262,6 +266,7 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
         exams_overdue=Count("pk", filter=PendingExam.overdue_q(today)),
         exams_closed=Count("pk", filter=closed),
         exams_closed_leg_missing=Count("pk", filter=closed & PendingExam.leg_missing_q()),
+        exams_leg_pending=Count("pk", filter=PendingExam.leg_missing_q()),
     )
     tasks = FollowUpTask.objects.filter(site__in=sites).active().order_by()
     task_rows = tasks.values(grp=F(path)).annotate(
@@ -348,6 +353,7 @@ def _links(params: dict, period: Period) -> dict[str, str]:
         "results_in_quarantine": url(quarantine),
         "exams_closed": url(exams, **closed),
         "exams_closed_leg_missing": url(exams, **closed, leg_missing="on"),
+        "exams_leg_pending": url(exams, view="leg_pending"),
         "median_hours_result_to_close": url(exams, **closed),
     }
 

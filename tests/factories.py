@@ -152,3 +152,34 @@ def handed_over(*vacations):
         Handover.objects.create(
             vacation=vacation, author=author or vacation.site.memberships.first().user, text="RAS"
         )
+
+
+def track_legs(*exams) -> None:
+    """The legs of closed exams written straight to the database, as the migration from the
+    booleans makes them (`continuity` 0003): a true boolean → done at the closing (by the
+    closer, else by the exam's author), false → pending; the treating doctor's leg pending
+    when that doctor is elsewhere, else not applicable."""
+    from continuity.models import ExamLeg
+
+    legs = []
+    for exam in exams:
+        if exam.status != "closed":
+            continue
+        by = exam.closed_by_id or exam.created_by_id
+        for name, boolean in ExamLeg.BOOLEAN.items():
+            done = getattr(exam, boolean)
+            legs.append(
+                ExamLeg(
+                    exam_id=exam.pk, leg=name, status="done" if done else "pending",
+                    at=exam.closed_at if done else None, by_id=by if done else None,
+                )
+            )  # fmt: skip
+        elsewhere = exam.treating_doctor_status == "elsewhere"
+        legs.append(
+            ExamLeg(
+                exam_id=exam.pk, leg="treating_doctor",
+                status="pending" if elsewhere else "not_applicable",
+                reason="" if elsewhere else "Pas de médecin traitant ailleurs",
+            )
+        )  # fmt: skip
+    ExamLeg.objects.bulk_create(legs)

@@ -24,6 +24,8 @@ from continuity.views.exams import (
     exam_cancel_page,
     exam_close_page,
     exam_detail,
+    exam_leg_page,
+    exam_letter_page,
     exam_receive_page,
     exams,
 )
@@ -56,6 +58,8 @@ urlpatterns = [
     path("examens/<int:pk>/resultat/", exam_receive_page, name="continuity_exam_receive"),
     path("examens/<int:pk>/cloturer/", exam_close_page, name="continuity_exam_close"),
     path("examens/<int:pk>/annuler/", exam_cancel_page, name="continuity_exam_cancel"),
+    path("examens/<int:pk>/etapes/<slug:leg>/", exam_leg_page, name="continuity_exam_leg"),
+    path("examens/<int:pk>/courrier/", exam_letter_page, name="continuity_exam_letter"),
     path("resultats/<int:pk>/message/", incoming_raw, name="continuity_incoming_raw"),
     path("quarantaine/", quarantine, name="continuity_quarantine"),
     path(

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +22,12 @@ from continuity.forms import (
     CloseForm,
     ExamCancelForm,
     ExamFilterForm,
+    LegForm,
     ReceiveForm,
 )
+from continuity.letter import has_letter, letter_pdf, secure_messaging_address
 from continuity.models import (
+    ExamLeg,
     FollowUpTask,
     IncomingResult,
     PendingExam,
@@ -46,8 +49,9 @@ from sites.models import HostSite
 @login_required
 @require_safe
 def exams(request: HttpRequest) -> HttpResponse:
-    """Exams by state: awaiting (oldest first, with their age), overdue, received, closed
-    (within dates, with a routing leg not done), all; narrowed to a place from a dashboard."""
+    """Exams by state: awaiting (oldest first, with their age), overdue, received, closed with
+    a leg pending (the nurse's queue, `PendingExam.leg_missing_q`), closed (within dates, with
+    a leg pending), all; narrowed to a place from a dashboard."""
     user, today = request.user, timezone.localdate()
     sites = HostSite.objects.in_scope_of(user).order_by("name")
     filters = ExamFilterForm(request.GET or None, sites=sites)
@@ -60,10 +64,12 @@ def exams(request: HttpRequest) -> HttpResponse:
     closed = PendingExam.closed_between_q(data.get("closed_from"), data.get("closed_to"))
     if data.get("leg_missing"):
         closed &= PendingExam.leg_missing_q()
+    leg_pending = PendingExam.leg_missing_q()
     counts = visible.aggregate(
         awaiting=Count("pk", filter=Q(status=Exam.AWAITING)),
         overdue=Count("pk", filter=PendingExam.overdue_q(today)),
         received=Count("pk", filter=Q(status__in=received)),
+        leg_pending=Count("pk", filter=leg_pending),
         closed=Count("pk", filter=closed),
         all=Count("pk"),
     )
@@ -71,10 +77,14 @@ def exams(request: HttpRequest) -> HttpResponse:
         ExamFilterForm.AWAITING: visible.filter(status=Exam.AWAITING).order_by("ordered_on", "pk"),
         ExamFilterForm.OVERDUE: visible.overdue(today=today).order_by("expected_by", "pk"),
         ExamFilterForm.RECEIVED: visible.filter(status__in=received).order_by("received_at", "pk"),
+        # The nurse's queue: oldest closing first (the longest wait for its last leg).
+        ExamFilterForm.LEG_PENDING: visible.filter(leg_pending).order_by("closed_at", "pk"),
         ExamFilterForm.CLOSED: visible.filter(closed).order_by("-closed_at", "-pk"),
         ExamFilterForm.ALL: visible.order_by("-ordered_on", "-pk"),
     }[view]
-    page = _page(request, listed.select_related("site", "prescriber__user"))
+    page = _page(
+        request, listed.select_related("site", "prescriber__user").prefetch_related("legs")
+    )
     for exam in page.object_list:
         exam.age_days = (today - exam.ordered_on).days
         exam.late = exam.status == Exam.AWAITING and exam.expected_by < today
@@ -98,10 +108,32 @@ def exams(request: HttpRequest) -> HttpResponse:
 # --- An exam ----------------------------------------------------------------------------------
 
 
+def _leg_rows(exam: PendingExam, staff: bool, forms: dict) -> list[dict]:
+    """Each leg with its form (for the site's staff, once the result is received; the letter's
+    leg only when the treating doctor is elsewhere)."""
+    legs = services.legs_shown(exam)
+    recordable = staff and exam.status in (Exam.RECEIVED, Exam.REVIEWED, Exam.CLOSED)
+    rows = []
+    for leg in legs:
+        form = forms.get(f"leg_form_{leg.leg}")
+        if form is None and recordable:
+            if leg.leg != ExamLeg.Leg.TREATING_DOCTOR or has_letter(exam):
+                form = LegForm(prefix=f"leg-{leg.leg}")
+        rows.append({"leg": leg, "form": form})
+    return rows
+
+
 def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> HttpResponse:
     staff = allowed(request.user, "continuity.act_on_exam", exam)
     awaiting = exam.status == Exam.AWAITING
     closable = exam.status in (Exam.RECEIVED, Exam.REVIEWED)
+    exam = (
+        PendingExam.objects.select_related(
+            "site", "vacation", "prescriber__user", "created_by", "closed_by"
+        )
+        .prefetch_related("legs__by")
+        .get(pk=exam.pk)
+    )
     tasks = list(
         FollowUpTask.objects.visible_to(request.user)
         .filter(exam=exam)
@@ -124,6 +156,9 @@ def _render_exam(request: HttpRequest, exam: PendingExam, **forms: Form) -> Http
         "cancel_form": forms.get("cancel_form")
         or (ExamCancelForm() if staff and awaiting else None),
         "today": timezone.localdate(),
+        "legs": _leg_rows(exam, staff, forms),
+        "letter": has_letter(exam) and allowed(request.user, "continuity.read_letter", exam),
+        "mssante": secure_messaging_address(exam.site),
     }
     record_access(request, "exam", object_id=exam.pk)
     return _render(request, "continuity/exam_detail.html", context)
@@ -177,8 +212,52 @@ def exam_close_page(request: HttpRequest, pk: int) -> HttpResponse:
             _refusal(form, exc)
         else:
             messages.success(request, gettext("The exam's follow-up is closed."))
+            if form.cleaned_data.get("treating_doctor_status") == "elsewhere":
+                messages.info(
+                    request,
+                    gettext(
+                        "The liaison letter to the treating doctor is ready: send it through "
+                        "the site's secure messaging, then record it as sent."
+                    ),
+                )
             return redirect(_exam_url(exam))
     return _render_exam(request, exam, close_form=form)
+
+
+@login_required
+@require_POST
+def exam_leg_page(request: HttpRequest, pk: int, leg: str) -> HttpResponse:
+    """Record one routing leg: done, or not applicable with a reason."""
+    exam = _exam_for(request, pk)
+    require(request.user, "continuity.act_on_exam", exam)
+    if leg not in ExamLeg.Leg.values:
+        raise Http404
+    form = LegForm(request.POST, prefix=f"leg-{leg}")
+    if form.is_valid():
+        try:
+            services.exam_leg_record(
+                exam=exam,
+                leg=leg,
+                by=request.user,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except (DomainError, ValidationError) as exc:
+            _refusal(form, exc, field="reason")
+        else:
+            messages.success(request, gettext("The leg is recorded."))
+            return redirect(f"{_exam_url(exam)}#leg-{leg}")
+    return _render_exam(request, exam, **{f"leg_form_{leg}": form})
+
+
+@login_required
+@require_safe
+def exam_letter_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The liaison letter to the treating doctor (PDF): the site's staff and the prescriber."""
+    exam = _exam_for(request, pk)
+    require(request.user, "continuity.read_letter", exam)
+    record_access(request, "exam_letter", object_id=exam.pk)
+    return letter_pdf(exam)
 
 
 @login_required

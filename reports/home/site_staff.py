@@ -27,6 +27,7 @@ from continuity.models import (
     Handover,
     HandoverRead,
     IncomingResult,
+    PendingExam,
 )
 from reports.home.parts import (
     NEXT_WEEK,
@@ -230,6 +231,14 @@ def nurse_section(user, *, today: Date, now: datetime) -> Section:
         .filter(~Exists(HandoverRead.objects.filter(handover=OuterRef("pk"), reader=user)))
     )
     unread_count = unread.count()
+    # The queue "closed with a leg pending" (`PendingExam.leg_missing_q`): the letter to the
+    # treating doctor to send, a leg reopened, an exam closed before the legs were tracked.
+    leg_pending_count = (
+        PendingExam.objects.visible_to(user)
+        .filter(PendingExam.leg_missing_q(), site__in=sites)
+        .count()
+    )
+    leg_pending_url = f"{reverse('continuity_exams')}?view=leg_pending"
     worklist = reverse("continuity_worklist")
     overdue_list = f"{worklist}?overdue=on"
     quarantine_url = reverse("continuity_quarantine")
@@ -258,6 +267,13 @@ def nurse_section(user, *, today: Date, now: datetime) -> Section:
             alert=bool(quarantine_count),
         ),
         Tile("handovers", _("Unread handovers (30 days)"), unread_count, handovers_url),
+        Tile(
+            "leg_pending",
+            _("Closed exams with a leg pending"),
+            leg_pending_count,
+            leg_pending_url,
+            alert=bool(leg_pending_count),
+        ),
     ]
     section.lists = [
         ShortList(

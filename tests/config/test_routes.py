@@ -283,6 +283,13 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("suivi/examens/<int:pk>/cloturer/", "POST"): Case(
         "exam_received", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
+    ("suivi/examens/<int:pk>/etapes/<slug:leg>/", "POST"): Case(
+        "exam_received", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
+    ),
+    # The liaison letter (PDF): the site's staff and the prescriber; managers see the exam only.
+    ("suivi/examens/<int:pk>/courrier/", "GET"): Case(
+        "exam_letter", IN="302 200 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
+    ),
     ("suivi/examens/<int:pk>/annuler/", "POST"): Case(
         "exam", IN="302 403 200 200 403 403 403 200", OUT="302 404 404 404 404 404 403 200"
     ),
@@ -518,6 +525,18 @@ EXPECTED: dict[tuple[str, str], Case] = {
         OUT="401 404 404 404 404 404 403 400",
         api=("continuity_exam_close", "POST"),
     ),
+    ("api/v1/exams/<pk>/legs/<leg>/", "POST"): Case(
+        "exam_received",
+        IN="401 403 400 400 403 403 403 400",
+        OUT="401 404 404 404 404 404 403 400",
+        api=("continuity_exam_leg", "POST"),
+    ),
+    ("api/v1/exams/<pk>/letter/", "GET"): Case(
+        "exam_letter",
+        IN="401 200 200 200 403 403 403 200",
+        OUT="401 404 404 404 404 404 403 200",
+        api=("continuity_exam_letter", "GET"),
+    ),
     ("api/v1/exams/<pk>/receive/", "POST"): Case(
         "exam",
         IN="401 403 400 400 403 403 403 400",
@@ -670,10 +689,18 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
     rows = [
         {"patient_ref": f"P-{site.pk}-{n}", "patient_initials": "JD", "patient_birth_year": 1958,
          "kind": "biology", "description": "Ionogramme", "order_number": f"CMD-{site.pk}-{n}"}
-        for n in (1, 2)
+        for n in (1, 2, 3)
     ]  # fmt: skip
-    awaiting, received = continuity.exams_record(vacation=past, by=volunteer.user, rows=rows)
+    awaiting, received, lettered = continuity.exams_record(
+        vacation=past, by=volunteer.user, rows=rows
+    )
     continuity.exam_receive(exam=received, by=nurse, abnormal=True, now=now)
+    # Closed, its patient's treating doctor elsewhere: it has a liaison letter.
+    continuity.exam_receive(exam=lettered, by=nurse, abnormal=False, now=now)
+    continuity.exam_close(
+        exam=lettered, by=nurse, responsible="volunteer", treating_doctor_status="elsewhere",
+        dmp_deposited=True, sent_to_patient_space=True, sent_to_prescriber=True, now=now,
+    )  # fmt: skip
     task = received.tasks.get()
     contact = continuity.contact_prescriber(task=task, by=nurse, question="On refait ?", now=now)
     handover = continuity.handover_write(
@@ -700,6 +727,7 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         "day_past": past,
         "exam": awaiting,
         "exam_received": received,
+        "exam_letter": lettered,
         "task": task,
         "contact": contact,
         "handover": handover,
@@ -778,6 +806,8 @@ def _value(param: str, obj) -> str:
         return obj.code
     if param == "section":
         return "team"
+    if param == "leg":
+        return "dmp"
     if param == "token":
         return obj.token if hasattr(obj, "token") else obj.calendar_token
     return str(obj.pk)
@@ -871,6 +901,7 @@ def world(django_db_setup, django_db_blocker):
         django_db_blocker.unblock(),
         mock.patch("sites.views.catalogue.render_sheet_pdf", return_value=b"%PDF-"),
         mock.patch("sites.pdf.render_sheet_pdf", return_value=b"%PDF-"),
+        mock.patch("continuity.letter.render_pdf", return_value=b"%PDF-"),
         transaction.atomic(),
     ):
         built = World()

@@ -14,7 +14,13 @@ from django.urls import reverse
 from accounts.roles import Role
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
 from tests.conftest import member
-from tests.factories import HostSiteFactory, TerritoryFactory, VolunteerFactory, open_day
+from tests.factories import (
+    HostSiteFactory,
+    TerritoryFactory,
+    VolunteerFactory,
+    open_day,
+    track_legs,
+)
 from vacations.models import PARIS
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +122,9 @@ def test_the_tracker_lists_the_exams_closed_on_paris_days_and_those_with_a_leg_n
     def closed(n, at, **legs):
         received = at - timedelta(hours=3)
         fields = {**done, **legs, "status": "closed", "received_at": received, "closed_at": at}
-        return exam(day, n, **fields)
+        closed_exam = exam(day, n, **fields)
+        track_legs(closed_exam)
+        return closed_exam
 
     before = closed(1, datetime(2027, 1, 31, 23, 59, tzinfo=PARIS))
     first = closed(2, datetime(2027, 2, 1, 0, 0, tzinfo=PARIS), sent_to_prescriber=False)

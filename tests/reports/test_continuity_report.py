@@ -38,6 +38,7 @@ from tests.factories import (
     UserFactory,
     VolunteerFactory,
     open_day,
+    track_legs,
 )
 from tests.reports.test_charts import Page as ChartPage
 from vacations.models import PARIS
@@ -56,7 +57,7 @@ FIGURES = [
     "exams_awaiting", "exams_overdue", "tasks_open", "tasks_overdue",
     "tasks_escalated_1", "tasks_escalated_2",
     "tasks_age_under_1d", "tasks_age_1_3d", "tasks_age_3_7d", "tasks_age_over_7d",
-    "results_in_quarantine", "exams_closed", "exams_closed_leg_missing",
+    "results_in_quarantine", "exams_closed", "exams_closed_leg_missing", "exams_leg_pending",
     "median_hours_result_to_close",
 ]  # fmt: skip
 COUNTS = FIGURES[:-1]
@@ -117,7 +118,7 @@ class World:
                 incoming.extend(self._incoming(rng, site) for _ in range(rng.randint(0, 4)))
         incoming.append(self._incoming(rng, None))  # no site: counted nowhere
         incoming[-1].outcome, incoming[-1].resolved_at = "quarantined", None
-        PendingExam.objects.bulk_create(exams)
+        track_legs(*PendingExam.objects.bulk_create(exams))
         FollowUpTask.objects.bulk_create(tasks)
         IncomingResult.objects.bulk_create(incoming)
         self.home = self.territories[0]
@@ -149,6 +150,8 @@ class World:
             exam.received_at = exam.closed_at - rng.randint(1, 400) * 12 * MINUTE
             if rng.random() < 0.05:
                 exam.received_at = None  # closed without a recorded arrival: not in the median
+            # A treating doctor elsewhere: the liaison letter's leg, pending (`track_legs`).
+            exam.treating_doctor_status = rng.choice(["at_site", "none", "elsewhere", "at_site"])
         return exam
 
     @staticmethod
@@ -203,10 +206,14 @@ def expected(group_of_site: dict[int, object], start=START, end=END) -> tuple[di
         if exam.status == "awaiting":
             row["exams_awaiting"] += 1
             row["exams_overdue"] += exam.expected_by < TODAY
+        # A leg pending: a false boolean, or the letter to a treating doctor elsewhere unsent.
+        legs = (exam.dmp_deposited, exam.sent_to_patient_space, exam.sent_to_prescriber)
+        leg_pending = not all(legs) or exam.treating_doctor_status == "elsewhere"
+        if exam.status == "closed":
+            row["exams_leg_pending"] += leg_pending
         if exam.status == "closed" and start <= paris_day(exam.closed_at) <= end:
             row["exams_closed"] += 1
-            legs = (exam.dmp_deposited, exam.sent_to_patient_space, exam.sent_to_prescriber)
-            row["exams_closed_leg_missing"] += not all(legs)
+            row["exams_closed_leg_missing"] += leg_pending
             if exam.received_at is not None:
                 hours[key].append((exam.closed_at - exam.received_at).total_seconds() / 3600)
     for task in FollowUpTask.objects.all():
