@@ -464,8 +464,10 @@ def _task_insert(*, site, kind, title, priority, due_at, exam, incoming, now) ->
 
 
 def _notify_created(task: FollowUpTask) -> None:
+    """The message about a task created in this transaction (its key names the new row)."""
     level = task.escalation_level
-    _notify_assignee(task, kind="task_escalated" if level else "task_assigned", key="created")
+    kind = "task_escalated" if level else "task_assigned"
+    _notify_assignee(task, kind=kind, key="created", new_key=True)
 
 
 # Messages about follow-up say what kind of thing waits and where, and link to its page (which
@@ -474,7 +476,9 @@ def _notify_created(task: FollowUpTask) -> None:
 # leaves our hands, and the inbox follows the same rule.
 
 
-def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "") -> None:
+def _notify_assignee(
+    task: FollowUpTask, *, kind: str, key: str, reason: str = "", new_key: bool = False
+) -> None:
     if task.assignee_id is None:
         return
     notify(
@@ -491,6 +495,7 @@ def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "
             "url": _site_url(f"/suivi/taches/{task.pk}/"),
         },
         dedupe_key=f"{kind}:{task.pk}:{task.escalation_level}:{key}",
+        new_key=new_key,
     )
 
 
