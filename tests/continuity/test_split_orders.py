@@ -82,7 +82,7 @@ def test_a_three_order_hl7_message_matches_three_exams(api, sender, nurse, three
     assert answer["exams"] == ids
     assert [item["status"] for item in answer["orders"]] == ["matched"] * 3
     assert [item["exam"] for item in answer["orders"]] == ids
-    for exam, (order, test, _value, flag) in zip(three_exams, THREE_ORDERS, strict=True):
+    for exam, (_order, test, _value, flag) in zip(three_exams, THREE_ORDERS, strict=True):
         exam.refresh_from_db()
         assert exam.status == PendingExam.Status.RECEIVED
         assert test in exam.result_summary  # its own results only
@@ -101,9 +101,7 @@ def test_a_three_order_hl7_message_matches_three_exams(api, sender, nurse, three
     assert IncomingResult.objects.exclude(raw=b"").count() == 1
 
 
-def test_an_order_of_a_message_without_its_exam_is_quarantined_on_its_own(
-    api, sender, nurse, day
-):
+def test_an_order_of_a_message_without_its_exam_is_quarantined_on_its_own(api, sender, nurse, day):
     first = record_exam(day, order_number="CMD-2026-000201")
     third = record_exam(day, order_number="CMD-2026-000203")
     api.force_authenticate(sender)
@@ -118,7 +116,8 @@ def test_an_order_of_a_message_without_its_exam_is_quarantined_on_its_own(
     assert [item["status"] for item in answer["orders"]] == ["matched", "quarantined", "matched"]
     unmatched = IncomingResult.objects.get(pk=answer["orders"][1]["incoming"])
     assert unmatched.order_number.startswith("CMD-2026-000202")
-    assert "GLUCOSE" in unmatched.summary and "POTASSIUM" not in unmatched.summary
+    assert "GLUCOSE" in unmatched.summary
+    assert "POTASSIUM" not in unmatched.summary
     task = FollowUpTask.objects.get(incoming=unmatched)
     assert (task.kind, task.assignee) == ("resolve_quarantine", nurse)
     assert FollowUpTask.objects.filter(kind="review_result").count() == 2
