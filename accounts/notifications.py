@@ -157,17 +157,24 @@ def _stored(value: object) -> object:
 
 
 def notify(
-    *, users: Iterable, kind: str, context: Mapping[str, object], dedupe_key: str
+    *,
+    users: Iterable,
+    kind: str,
+    context: Mapping[str, object],
+    dedupe_key: str,
+    new_key: bool = False,
 ) -> list[Notification]:
     """Write a message for each active recipient (once per `dedupe_key`) and enqueue it."""
-    return notify_many([Message(tuple(users), kind, context, dedupe_key)])
+    return notify_many([Message(tuple(users), kind, context, dedupe_key)], new_keys=new_key)
 
 
-def notify_many(messages: Iterable[Message]) -> list[Notification]:
+def notify_many(messages: Iterable[Message], *, new_keys: bool = False) -> list[Notification]:
     """`notify` for many messages at once: one query to find those already written, one
     rendering per message and language, one bulk insert, one enqueue after the commit.
 
     Returns the notifications written now (those whose key existed are left alone).
+    `new_keys`: the caller knows no message has these keys yet (they name a row it created in
+    its own transaction): no lookup, and a plain insert.
     """
     messages = list(messages)
     wanted: dict[str, tuple[object, int]] = {}  # dedupe key → (recipient, message index)
@@ -179,7 +186,7 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
         return []
     keys = list(wanted)
     existing: set[str] = set()
-    for start in range(0, len(keys), 500):
+    for start in range(0, 0 if new_keys else len(keys), 500):
         existing.update(
             Notification.objects.filter(dedupe_key__in=keys[start : start + 500]).values_list(
                 "dedupe_key", flat=True
@@ -209,7 +216,7 @@ def notify_many(messages: Iterable[Message]) -> list[Notification]:
                         context=stored[index], dedupe_key=key,
                     )
                 )  # fmt: skip
-    written = _insert(rows)
+    written = Notification.objects.bulk_create(rows, batch_size=500) if new_keys else _insert(rows)
     if written:
         pks = [notification.pk for notification in written]
         transaction.on_commit(lambda: enqueue_many(pks))

@@ -305,9 +305,21 @@ class IncomingSerializer(serializers.ModelSerializer):
         fields = [
             "id", "format", "content_type", "size", "received_at", "caller", "site", "outcome",
             "reason", "error", "order_number", "patient_ref", "abnormal", "summary",
-            "report_status", "exam", "replay_of", "batch", "resolved_at",
+            "report_status", "exam", "replay_of", "batch", "message", "resolved_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+
+class OrderResultSerializer(serializers.Serializer):
+    """One order of a message answering several: matched to its exam, or quarantined."""
+
+    status = serializers.ChoiceField(choices=["matched", "quarantined"])
+    incoming = serializers.IntegerField(
+        help_text="The order's own row (the message's bytes are its message's)."
+    )
+    order_number = serializers.CharField()
+    exam = serializers.IntegerField(required=False)
+    reason = serializers.CharField(required=False)
 
 
 class IngestionResultSerializer(serializers.Serializer):
@@ -316,6 +328,17 @@ class IngestionResultSerializer(serializers.Serializer):
     exam = serializers.IntegerField(required=False)
     detail = serializers.CharField(required=False)
     reason = serializers.CharField(required=False)
+    # A message answering several orders (repeated ORC/OBR groups): each order matched or
+    # quarantined on its own. `status` is matched when every order is (then `exam` is the
+    # first order's), else quarantined (`reason`: the first quarantined order's).
+    exams = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Several orders: the exams matched, in the message's order.",
+    )
+    orders = OrderResultSerializer(
+        many=True, required=False, help_text="Several orders: what each became, in order."
+    )
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -325,11 +348,32 @@ class BatchResultSerializer(serializers.Serializer):
 def _answer(incoming: IncomingResult) -> tuple[dict, int]:
     """What one message became, and the status it is answered with when sent alone."""
     outcome = incoming.outcome
+    if outcome == IncomingResult.Outcome.SPLIT:
+        return _split_answer(incoming)
     if outcome == IncomingResult.Outcome.MATCHED:
         return {"status": "matched", "exam": incoming.exam_id, "incoming": incoming.pk}, 201
     if outcome == IncomingResult.Outcome.QUARANTINED:
         return {"status": "quarantined", "incoming": incoming.pk, "reason": incoming.reason}, 202
     return {"status": "invalid", "incoming": incoming.pk, "detail": incoming.error}, 422
+
+
+def _split_answer(incoming: IncomingResult) -> tuple[dict, int]:
+    """A message answering several orders: the one-message shape (matched only when every
+    order is), plus `exams` and `orders`, one per order."""
+    parts = getattr(incoming, "order_results", None)
+    if parts is None:
+        parts = list(incoming.orders.order_by("pk"))
+    orders = []
+    for part in parts:
+        item, _status = _answer(part)
+        item.pop("detail", None)
+        orders.append({**item, "order_number": part.order_number})
+    exams = [item["exam"] for item in orders if item["status"] == "matched"]
+    data = {"incoming": incoming.pk, "exams": exams, "orders": orders}
+    waiting = [item for item in orders if item["status"] != "matched"]
+    if not waiting:
+        return {"status": "matched", "exam": exams[0], **data}, 201
+    return {"status": "quarantined", "reason": waiting[0].get("reason", ""), **data}, 202
 
 
 class ResultIngestionView(APIView):
@@ -344,7 +388,10 @@ class ResultIngestionView(APIView):
     @extend_schema(
         request={"text/plain": OpenApiTypes.STR},
         description=(
-            "One message: 201 matched, 202 quarantined, 422 invalid. A batch (several HL7 "
+            "One message: 201 matched, 202 quarantined, 422 invalid. A message answering "
+            "several orders (repeated ORC/OBR groups) is matched order by order: 201 matched "
+            "when every order is (`exam` the first one's), else 202 quarantined; `exams` lists "
+            "the exams matched and `orders` what each order became. A batch (several HL7 "
             "messages, optionally wrapped in FHS/BHS ... BTS/FTS, or a FHIR Bundle of type "
             "batch or collection): 200 with one result per message, in the body's order, each "
             "message stored and handled on its own; a batch with no message or more than "
@@ -360,7 +407,8 @@ class ResultIngestionView(APIView):
     def post(self, request):
         user = request.user
         # Every message is filed at a site, whose nurse owns it if it can't be matched.
-        if not allowed(user, "continuity.send_results") or ingest.home_site(user) is None:
+        site = ingest.home_site(user) if allowed(user, "continuity.send_results") else None
+        if site is None:
             raise PermissionDenied(_("Only a host site's account may send results."))
         body = request._request.read(ingest.STORED_BYTES + 1)
         incoming, messages = ingest.receive(
@@ -368,6 +416,7 @@ class ResultIngestionView(APIView):
             body=body,
             content_type=request.META.get("CONTENT_TYPE", ""),
             caller=user,
+            site=site,
         )
         if messages is None:
             data, status = _answer(incoming)

@@ -14,6 +14,15 @@ A batch (several HL7 messages, or a FHIR Bundle) is stored whole first, as one r
 becomes `batch`; then each of its messages is stored as its own row (its own bytes, `batch`
 pointing to the whole) and handled exactly like a message sent alone. A batch refused as a whole
 (no message, too many) is that first row, `invalid`.
+
+A message answering several orders (an ORU^R01 with repeated ORC/OBR groups) is split per
+order: its row keeps the bytes (once) and becomes `split`, each order is a row of its own
+(`message` pointing to it) matched to its own exam or quarantined on its own.
+
+Cost: a message is one INSERT (committed at once), then one transaction of about a dozen
+queries (exam locked and read with its site, replay, exam and its history, its tasks, the
+assignee, the task and its history, the notice, the message's outcome); a batch stores all its
+messages in one INSERT first. `ingest()` is the entry point for jobs and benchmarks.
 """
 
 from __future__ import annotations
@@ -64,42 +73,82 @@ def _text(value: str) -> str:
     return (value or "").replace("\x00", "")
 
 
+_UNSET = object()
+
+
 def store(
-    *, fmt: str, body: bytes, content_type: str, caller, now=None, batch=None
+    *,
+    fmt: str,
+    body: bytes,
+    content_type: str,
+    caller,
+    now=None,
+    batch=None,
+    site=_UNSET,
 ) -> IncomingResult:
-    """Commit the raw message on its own, before anything can go wrong."""
-    with transaction.atomic():
-        return IncomingResult.objects.create(
-            batch=batch,
-            format=fmt,
-            content_type=_text(content_type)[:200],
-            raw=bytes(body[:STORED_BYTES]),
-            size=len(body),
-            truncated=len(body) > STORED_BYTES,
-            caller=caller if getattr(caller, "is_authenticated", False) else None,
-            site=home_site(caller),
-            received_at=now or timezone.now(),
-        )
+    """Commit the raw message on its own, before anything can go wrong.
+
+    One INSERT outside any transaction of ours: committed when it returns (autocommit), or by
+    the caller's transaction. `site`: the sender's `home_site`, when the caller knows it.
+    """
+    row = _new_row(
+        fmt=fmt,
+        body=body,
+        content_type=content_type,
+        caller=caller,
+        now=now,
+        batch=batch,
+        site=home_site(caller) if site is _UNSET else site,
+    )
+    row.save(force_insert=True)
+    return row
 
 
-def ingest(*, fmt: str, body: bytes, content_type: str, caller, now=None) -> IncomingResult:
-    """Store, parse and route one message; the returned row's `outcome` says what happened."""
+def _new_row(*, fmt, body, content_type, caller, now, batch, site) -> IncomingResult:
+    return IncomingResult(
+        batch=batch,
+        format=fmt,
+        content_type=_text(content_type)[:200],
+        raw=bytes(body[:STORED_BYTES]),
+        size=len(body),
+        truncated=len(body) > STORED_BYTES,
+        caller=caller if getattr(caller, "is_authenticated", False) else None,
+        site=site,
+        received_at=now or timezone.now(),
+    )
+
+
+def ingest(
+    *, fmt: str, body: bytes, content_type: str, caller, now=None, site=_UNSET
+) -> IncomingResult:
+    """Store, parse and route one message; the returned row's `outcome` says what happened.
+
+    The entry point for jobs and benchmarks (one message, never split into a batch).
+    """
     now = now or timezone.now()
-    incoming = store(fmt=fmt, body=body, content_type=content_type, caller=caller, now=now)
+    incoming = store(
+        fmt=fmt, body=body, content_type=content_type, caller=caller, now=now, site=site
+    )
     return _handle(incoming, body=body, content_type=content_type, caller=caller, now=now)
 
 
 def receive(
-    *, fmt: str, body: bytes, content_type: str, caller, now=None
+    *, fmt: str, body: bytes, content_type: str, caller, now=None, site=_UNSET
 ) -> tuple[IncomingResult, list[IncomingResult] | None]:
     """Store a body, then handle it as one message or as a batch of messages.
 
     Returns the row of the body as received and, for a batch, the rows of its messages in the
     body's order (None for a single message, whose row is the first one, and for a batch refused
-    as a whole, whose row is `invalid`).
+    as a whole, whose row is `invalid`). A message answering several orders comes back as its
+    row (`split`) with the rows of its orders in `order_results`.
+    `site`: the sender's `home_site` when the caller has looked it up already.
     """
     now = now or timezone.now()
-    incoming = store(fmt=fmt, body=body, content_type=content_type, caller=caller, now=now)
+    if site is _UNSET:
+        site = home_site(caller)
+    incoming = store(
+        fmt=fmt, body=body, content_type=content_type, caller=caller, now=now, site=site
+    )
     try:
         parts = SPLITTERS[fmt](bytes(body), content_type or "")
     except InvalidMessage as exc:  # the batch as a whole: empty, too many messages...
@@ -112,22 +161,29 @@ def receive(
         return handled, None
     incoming.outcome = Outcome.BATCH
     incoming.save(update_fields=["outcome"])
-    messages = []
+    # Every message is stored (in one insert) before any is handled; one already known to be
+    # invalid (a Bundle entry that is no report) is stored as such.
+    rows = []
     for part in parts:
-        message = store(
+        row = _new_row(
             fmt=fmt,
             body=part.body,
             content_type=content_type,
             caller=caller,
             now=now,
             batch=incoming,
+            site=site,
         )
         if part.error is not None:
-            messages.append(_mark_invalid(message, str(part.error.detail)))
-            continue
-        messages.append(
-            _handle(message, body=part.body, content_type=content_type, caller=caller, now=now)
-        )
+            row.outcome, row.error = Outcome.INVALID, _text(str(part.error.detail))[:2000]
+        rows.append(row)
+    stored = IncomingResult.objects.bulk_create(rows)
+    messages = [
+        message
+        if part.error is not None
+        else _handle(message, body=part.body, content_type=content_type, caller=caller, now=now)
+        for part, message in zip(parts, stored, strict=True)
+    ]
     return incoming, messages
 
 
@@ -141,12 +197,46 @@ def _handle(incoming: IncomingResult, *, body: bytes, content_type: str, caller,
     except Exception:  # a parser bug is still not the sender's 500
         logger.exception("result %s could not be parsed", incoming.pk)
         return _mark_invalid(incoming, _("The message could not be read."))
+    if len(parsed.orders) > 1:
+        return _split(incoming, parsed, caller=caller, now=now)
+    return _route_or_quarantine(incoming, parsed, caller=caller, now=now)
+
+
+def _route_or_quarantine(incoming: IncomingResult, parsed: ParsedResult, *, caller, now):
     try:
         return route(incoming, parsed, caller=caller, now=now)
     except Exception:
         # The message is stored; a failure while routing leaves it in quarantine for a human.
         logger.exception("result %s could not be routed", incoming.pk)
         return _routing_failed(incoming, parsed, now=now)
+
+
+def _split(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> IncomingResult:
+    """A message answering several orders: each order is matched to its own exam (within the
+    sender's sites), or quarantined on its own, exactly as if it had come alone.
+
+    The message's row keeps the raw bytes (once) and becomes `split`; each order is a row of
+    its own pointing to it (`message`), with its numbers, results and flags, and no bytes. The
+    rows of the orders are returned in `order_results`, in the message's order.
+    """
+    _describe(incoming, parsed)
+    incoming.outcome = Outcome.SPLIT
+    incoming.save()
+    results = []
+    for order in parsed.orders:
+        part = IncomingResult.objects.create(
+            message=incoming,
+            format=incoming.format,
+            content_type=incoming.content_type,
+            raw=b"",
+            size=0,
+            caller_id=incoming.caller_id,
+            site=incoming.site,
+            received_at=incoming.received_at,
+        )
+        results.append(_route_or_quarantine(part, order, caller=caller, now=now))
+    incoming.order_results = results
+    return incoming
 
 
 def _mark_invalid(incoming: IncomingResult, detail: str) -> IncomingResult:
@@ -189,19 +279,20 @@ def _routing_failed(incoming: IncomingResult, parsed: ParsedResult, *, now) -> I
     return incoming
 
 
-def _find_exam(parsed: ParsedResult, caller) -> PendingExam | None:
+def _find_exam(parsed: ParsedResult, caller, *, lock: bool = False) -> PendingExam | None:
     """The exam the message answers, among the sites in the sender's scope only.
 
     An order number of a site outside that scope is not looked for at all: the answer is the
     same as for a number that exists nowhere (`unknown_order`), in content and in time.
+    `lock`: the exams found are read under their row lock (in the caller's transaction).
     """
     scope = HostSite.objects.in_scope_of(caller)
-    found = {
-        exam.order_number: exam
-        for exam in PendingExam.objects.filter(
-            site__in=scope, order_number__in=parsed.order_numbers
-        ).select_related("site")
-    }
+    exams = PendingExam.objects.filter(
+        site__in=scope, order_number__in=parsed.order_numbers
+    ).select_related("site")
+    if lock:
+        exams = exams.select_for_update(of=("self",))
+    found = {exam.order_number: exam for exam in exams}
     for number in parsed.order_numbers:  # the placer number first, the filler's as fallback
         if number in found:
             return found[number]
@@ -251,49 +342,55 @@ def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> Inc
     A message is routed to the exam's site when its order is found in the sender's scope, else
     it stays at the sender's own site (set when stored).
     """
-    incoming = IncomingResult.objects.select_for_update().get(pk=incoming.pk)
+    # The row is this request's own, just stored: nobody else knows it yet, no lock to take.
     _describe(incoming, parsed)
-    exam = _find_exam(parsed, caller)
+    # Read under the exam's row lock: two deliveries of one message are ordered, the second
+    # sees the first (and its replay).
+    exam = _find_exam(parsed, caller, lock=True)
     reason = Reason.UNKNOWN_ORDER
     if exam is not None:
-        # The exam's row lock orders two deliveries of one message: the second sees the first.
-        exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
-        incoming.site_id = exam.site_id  # the nurse of the exam's site resolves it
+        incoming.site = exam.site  # the nurse of the exam's site resolves it
     if _is_replay(incoming):
         return incoming
     if exam is not None and not _same_patient(parsed, exam):
         exam, reason = None, Reason.PATIENT_MISMATCH
+    if exam is not None and exam.status == PendingExam.Status.CANCELLED:
+        exam, reason = None, Reason.EXAM_CANCELLED  # a human decides
     if exam is not None:
         try:
-            with transaction.atomic():
-                services.exam_receive(
-                    exam=exam,
-                    by=caller,
-                    abnormal=parsed.abnormal,
-                    result_summary=parsed.summary,
-                    amended=parsed.amended or exam.status != PendingExam.Status.AWAITING,
-                    now=now,
-                )
-        except DomainError:  # a cancelled exam: a human decides
+            # Refusals are raised before any write: the transaction stays usable.
+            services.receive_locked(
+                exam=exam,
+                by=caller,
+                abnormal=parsed.abnormal,
+                result_summary=parsed.summary,
+                amended=parsed.amended or exam.status != PendingExam.Status.AWAITING,
+                now=now,
+            )
+        except DomainError:
             exam, reason = None, Reason.EXAM_CANCELLED
     if exam is not None:
-        incoming.outcome, incoming.exam, incoming.site_id = Outcome.MATCHED, exam, exam.site_id
+        incoming.outcome, incoming.exam, incoming.site = Outcome.MATCHED, exam, exam.site
         incoming.save()
         return incoming
     incoming.outcome, incoming.reason = Outcome.QUARANTINED, reason
     incoming.save()
-    quarantine_task(incoming, now=now)
+    quarantine_task(incoming, now=now, new=True)
     return incoming
 
 
-def quarantine_task(incoming: IncomingResult, *, now) -> FollowUpTask | None:
+def quarantine_task(incoming: IncomingResult, *, now, new: bool = False) -> FollowUpTask | None:
     """One `resolve_quarantine` task for the nurse of the message's site, else its territory
-    manager (then the ARS): every quarantined message has a named owner."""
+    manager (then the ARS): every quarantined message has a named owner.
+
+    `new`: the message is being routed now, in this transaction, so it has no task yet and
+    nobody else can give it one (no lookup, no savepoint)."""
     if incoming.site_id is None:  # a sender with no site is refused before storing
         logger.error("result %s is quarantined without a site: nobody owns it", incoming.pk)
         return None
     urgent = bool(incoming.abnormal)
-    task, _created = services.task_open(
+    opener = services.task_create if new else services.task_open
+    task = opener(
         site=incoming.site,
         kind=FollowUpTask.Kind.RESOLVE_QUARANTINE,
         incoming=incoming,
@@ -307,7 +404,7 @@ def quarantine_task(incoming: IncomingResult, *, now) -> FollowUpTask | None:
         ),
         now=now,
     )
-    return task
+    return task[0] if isinstance(task, tuple) else task
 
 
 @transaction.atomic

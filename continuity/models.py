@@ -172,7 +172,11 @@ class PendingExam(models.Model):
                 fields=["site", "order_number"], name="exam_order_number_unique_per_site"
             )
         ]
-        indexes = [models.Index(fields=["status", "expected_by"])]
+        indexes = [
+            models.Index(fields=["status", "expected_by"]),
+            # Ingestion looks an order number up among the sender's sites (a list of them).
+            models.Index(fields=["order_number"], name="exam_order_number_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_number} · {self.get_kind_display()} · {self.patient_ref}"
@@ -316,6 +320,8 @@ class IncomingResult(models.Model):
         INVALID = "invalid", _("Invalid")
         # The body of a batch, kept whole; each of its messages is a row of its own.
         BATCH = "batch", _("Batch, split into messages")
+        # A message answering several orders, kept whole; each order is a row of its own.
+        SPLIT = "split", _("Message, split into orders")
 
     class Reason(models.TextChoices):
         UNKNOWN_ORDER = "unknown_order", _("Unknown order number")
@@ -381,6 +387,15 @@ class IncomingResult(models.Model):
         blank=True,
         related_name="messages",
         verbose_name=_("received in batch"),
+    )
+    # One order of a message answering several: the raw bytes are the message's (kept once).
+    message = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("order of message"),
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(

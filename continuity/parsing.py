@@ -144,6 +144,10 @@ class ParsedResult:
     summary: str  # "name: value unit [flags] (ref. range)" lines, at most MAX_SUMMARY chars
     status: str  # FHIR DiagnosticReport.status vocabulary: "final", "preliminary", ...
     amended: bool
+    # A message answering several orders (repeated ORC/OBR groups, each with its OBX): one
+    # result per order, in message order, each with its own numbers, results and flags (same
+    # replay key and patient). Empty for a message about one order.
+    orders: tuple[ParsedResult, ...] = ()
 
 
 # --- Shared checks ---------------------------------------------------------------------------
@@ -322,15 +326,67 @@ def _parse_hl7(body: bytes, content_type: str | None) -> ParsedResult:
     if len(replay_key) > MAX_REPLAY_KEY:
         replay_key = f"hl7:{_sha256(replay_key.encode())}"
 
+    patient_id = get(pids[0], 3) if pids else ""
     return ParsedResult(
         replay_key=replay_key,
         order_numbers=order_numbers,
-        patient_id=get(pids[0], 3) if pids else "",
+        patient_id=patient_id,
         abnormal=any(flag.upper() in ABNORMAL_FLAGS for flag in flags),
         summary=_summary(message.observation_line(obx) for obx in obxs),
         status=_hl7_status(obr_codes, obx_codes),
         amended="C" in obr_codes or "C" in obx_codes,
+        orders=_hl7_orders(message, replay_key=replay_key, patient_id=patient_id),
     )
+
+
+def _hl7_orders(message: _Hl7Message, *, replay_key: str, patient_id: str) -> tuple:
+    """One result per order of a message carrying several (ORC/OBR groups and their OBX).
+
+    A group is an OBR (with the ORC just before it, if any) and the OBX that follow it. Groups
+    with the same order number (a panel sent as several OBR) are one order. The message is not
+    split (empty tuple) when it holds one order, when an OBX comes before any OBR, or when a
+    group has no order number: then it is matched as a whole, as before.
+    """
+    get = message.get
+    groups: dict[str, dict] = {}
+    current, orc = None, None
+    for segment in message.segments("ORC", "OBR", "OBX"):
+        kind = segment[0]
+        if kind == "ORC":
+            orc = segment
+        elif kind == "OBR":
+            placers = [get(orc, 2)] if orc is not None else []
+            numbers = _dedupe([*placers, get(segment, 2), get(segment, 3)])
+            if not numbers:
+                return ()
+            current = groups.setdefault(numbers[0], {"numbers": [], "obrs": [], "obxs": []})
+            current["numbers"].extend(numbers)
+            current["obrs"].append(segment)
+            orc = None
+        elif current is None:
+            return ()
+        else:
+            current["obxs"].append(segment)
+    if len(groups) < 2:
+        return ()
+    orders = []
+    for group in groups.values():
+        obxs = group["obxs"]
+        flags = [flag for obx in obxs for flag in message.repetitions(obx, 8)]
+        obr_codes = [get(obr, 25).upper() for obr in group["obrs"]]
+        obx_codes = [get(obx, 11).upper() for obx in obxs]
+        orders.append(
+            ParsedResult(
+                replay_key=replay_key,
+                order_numbers=_dedupe(group["numbers"]),
+                patient_id=patient_id,
+                abnormal=any(flag.upper() in ABNORMAL_FLAGS for flag in flags),
+                summary=_summary(message.observation_line(obx) for obx in obxs),
+                status=_hl7_status(obr_codes, obx_codes),
+                amended="C" in obr_codes or "C" in obx_codes,
+            )
+        )
+    return tuple(orders)
 
 
 def _too_complex(detail: str) -> InvalidMessage:

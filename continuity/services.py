@@ -265,8 +265,32 @@ def exam_receive(
     `RELEVE_TASK_NORMAL_WORKING_DAYS` working days. A corrected (amended) result updates the
     exam and reopens its review task.
     """
-    now = now or timezone.now()
     exam = PendingExam.objects.select_for_update().get(pk=exam.pk)
+    return receive_locked(
+        exam=exam,
+        by=by,
+        abnormal=abnormal,
+        result_summary=result_summary,
+        amended=amended,
+        now=now,
+    )
+
+
+def receive_locked(
+    *,
+    exam: PendingExam,
+    by,
+    abnormal: bool,
+    result_summary: str = "",
+    amended: bool = False,
+    now=None,
+) -> PendingExam:
+    """`exam_receive` for a caller already in a transaction holding `exam`'s row lock (the row
+    read under that lock): the same rules, without a second lock or savepoint (ingestion).
+
+    Raises before writing anything when refused, so the caller's transaction stays usable.
+    """
+    now = now or timezone.now()
     _reject_nir_in("result_summary", result_summary)
     if exam.status == Exam.CANCELLED:
         raise _invalid(_("This exam was cancelled."))
@@ -278,12 +302,17 @@ def exam_receive(
     exam.result_summary = (result_summary or "")[:4000]
     exam.closed_at = None
     save_tracked(exam, by=by)
-    finish_tasks(
-        exam.tasks.filter(kind__in=[Task.Kind.CHASE_RESULT]),
-        by=by,
-        now=now,
-        note=_("Result received."),
+    # The exam's chase and review tasks in one read (locked: the exam's lock is held).
+    tasks = list(
+        exam.tasks.select_for_update().filter(
+            kind__in=[Task.Kind.CHASE_RESULT, Task.Kind.REVIEW_RESULT]
+        )
     )
+    chased = [
+        t.pk for t in tasks if t.kind == Task.Kind.CHASE_RESULT and t.status in Task.ACTIVE_STATUSES
+    ]
+    if chased:
+        finish_tasks(Task.objects.filter(pk__in=chased), by=by, now=now, note=_("Result received."))
     urgent = bool(abnormal)
     due = (
         now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
@@ -295,27 +324,31 @@ def exam_receive(
         if urgent
         else _("Review a %(kind)s result (%(ref)s)")
     ) % {"kind": exam.get_kind_display(), "ref": exam.patient_ref}
-    task, created = task_open(
-        site=exam.site,
-        kind=Task.Kind.REVIEW_RESULT,
-        exam=exam,
-        title=title,
-        priority=Task.Priority.URGENT if urgent else Task.Priority.NORMAL,
-        due_at=due,
-        now=now,
-    )
-    if not created:  # an amended result: back to the top of the list
-        task = Task.objects.select_for_update().get(pk=task.pk)
-        task.title = title
-        task.priority = Task.Priority.URGENT if urgent else Task.Priority.NORMAL
-        task.due_at = due
-        if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
-            task.status = TaskStatus.OPEN
-            task.done_at = task.done_by = None
-        save_tracked(task, by=by)
-        # One message per reopening (the history row it wrote), whenever it is sent.
-        reopened = task.history.values_list("history_id", flat=True).first()
-        _notify_assignee(task, kind="task_assigned", key=f"amended:{reopened}")
+    priority = Task.Priority.URGENT if urgent else Task.Priority.NORMAL
+    task = next((t for t in tasks if t.kind == Task.Kind.REVIEW_RESULT), None)
+    if task is None:
+        # No concurrent creation: every path creating a review task holds the exam's lock.
+        task_create(
+            site=exam.site,
+            kind=Task.Kind.REVIEW_RESULT,
+            exam=exam,
+            title=title,
+            priority=priority,
+            due_at=due,
+            now=now,
+        )
+        return exam
+    # An amended result: back to the top of the list.
+    task.title = title
+    task.priority = priority
+    task.due_at = due
+    if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
+        task.status = TaskStatus.OPEN
+        task.done_at = task.done_by = None
+    save_tracked(task, by=by)
+    # One message per reopening (the history row it wrote), whenever it is sent.
+    reopened = task.history.values_list("history_id", flat=True).first()
+    _notify_assignee(task, kind="task_assigned", key=f"amended:{reopened}")
     return exam
 
 
@@ -507,31 +540,79 @@ def task_open(
     now=None,
 ) -> tuple[FollowUpTask, bool]:
     """Create a task routed to the site's course nurse (or up), once per exam/message and kind."""
-    now = now or timezone.now()
     if exam is not None or incoming is not None:
         existing = Task.objects.filter(kind=kind, exam=exam, incoming=incoming).first()
         if existing is not None:
             return existing, False
-    assignee, level = route(site)
     try:
         with transaction.atomic():
-            task = Task.objects.create(
+            task = _task_insert(
                 site=site,
-                exam=exam,
-                incoming=incoming,
                 kind=kind,
-                title=title[:200],
+                title=title,
                 priority=priority,
                 due_at=due_at,
-                assignee=assignee,
-                escalation_level=level,
-                escalated_at=now if level else None,
-                created_at=now,
+                exam=exam,
+                incoming=incoming,
+                now=now,
             )
     except IntegrityError:  # a concurrent run created it first
         return Task.objects.get(kind=kind, exam=exam, incoming=incoming), False
-    _notify_assignee(task, kind="task_escalated" if level else "task_assigned", key="created")
+    _notify_created(task)
     return task, True
+
+
+def task_create(
+    *,
+    site: HostSite,
+    kind: str,
+    title: str,
+    priority: str,
+    due_at: datetime,
+    exam: PendingExam | None = None,
+    incoming: IncomingResult | None = None,
+    now=None,
+) -> FollowUpTask:
+    """`task_open` for a caller that knows no such task exists and none can be created
+    meanwhile (it holds the lock of the exam, or the message is its own, new row): routed and
+    notified the same way, without the lookup and the savepoint."""
+    task = _task_insert(
+        site=site,
+        kind=kind,
+        title=title,
+        priority=priority,
+        due_at=due_at,
+        exam=exam,
+        incoming=incoming,
+        now=now,
+    )
+    _notify_created(task)
+    return task
+
+
+def _task_insert(*, site, kind, title, priority, due_at, exam, incoming, now) -> FollowUpTask:
+    now = now or timezone.now()
+    assignee, level = route(site)
+    return Task.objects.create(
+        site=site,
+        exam=exam,
+        incoming=incoming,
+        kind=kind,
+        title=title[:200],
+        priority=priority,
+        due_at=due_at,
+        assignee=assignee,
+        escalation_level=level,
+        escalated_at=now if level else None,
+        created_at=now,
+    )
+
+
+def _notify_created(task: FollowUpTask) -> None:
+    """The message about a task created in this transaction (its key names the new row)."""
+    level = task.escalation_level
+    kind = "task_escalated" if level else "task_assigned"
+    _notify_assignee(task, kind=kind, key="created", new_key=True)
 
 
 # Messages about follow-up say what kind of thing waits and where, and link to its page (which
@@ -540,7 +621,9 @@ def task_open(
 # leaves our hands, and the inbox follows the same rule.
 
 
-def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "") -> None:
+def _notify_assignee(
+    task: FollowUpTask, *, kind: str, key: str, reason: str = "", new_key: bool = False
+) -> None:
     if task.assignee_id is None:
         return
     notify(
@@ -557,6 +640,7 @@ def _notify_assignee(task: FollowUpTask, *, kind: str, key: str, reason: str = "
             "url": _site_url(f"/suivi/taches/{task.pk}/"),
         },
         dedupe_key=f"{kind}:{task.pk}:{task.escalation_level}:{key}",
+        new_key=new_key,
     )
 
 

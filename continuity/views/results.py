@@ -8,7 +8,7 @@ from django.utils.http import parse_header_parameters
 from django.views.decorators.http import require_safe
 
 from continuity.audit import record_access
-from continuity.models import PendingExam
+from continuity.models import IncomingResult, PendingExam
 from continuity.views.common import _incoming_for, _render
 
 # What a raw message is decoded with, after the charset its Content-Type declares: every byte
@@ -30,6 +30,12 @@ def raw_text(raw: bytes, content_type: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+def _raw_of(incoming: IncomingResult) -> bytes:
+    if incoming.message_id and not incoming.raw:
+        return IncomingResult.objects.values_list("raw", flat=True).get(pk=incoming.message_id)
+    return incoming.raw
+
+
 @login_required
 @require_safe
 def incoming_raw(request: HttpRequest, pk: int) -> HttpResponse:
@@ -46,6 +52,7 @@ def incoming_raw(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "incoming": incoming,
         "exam": exam,
-        "raw": raw_text(bytes(incoming.raw), incoming.content_type),
+        # One order of a message answering several: the bytes are its message's, kept once.
+        "raw": raw_text(bytes(_raw_of(incoming)), incoming.content_type),
     }
     return _render(request, "continuity/incoming_raw.html", context)

@@ -381,3 +381,54 @@ def test_the_schema_documents_the_batch_answer(api, sender):
         reference = answers["200"]["content"]["application/json"]["schema"]["$ref"]
         shape = schema["components"]["schemas"][reference.rsplit("/", 1)[1]]
         assert shape["properties"]["results"]["type"] == "array"
+
+
+# --- Each message on its own -------------------------------------------------------------------
+
+
+def test_a_batch_stores_every_message_even_when_one_is_invalid(
+    api, sender, nurse, day, monkeypatch
+):
+    """Issue 14 §2: a bad message (unreadable, or one whose routing breaks) stops nothing: every
+    message of the batch is stored with its own bytes and answered, in order."""
+    from continuity import services
+
+    first = record_exam(day, order_number="CMD-2026-000142", patient_ref="MSP-00421")
+    broken_exam = record_exam(day, order_number="CMD-2026-000666", patient_ref="MSP-00421")
+    last = record_exam(day, order_number="CMD-2026-000144", patient_ref="MSP-00421")
+    receive = services.receive_locked
+
+    def breaks_on_one_exam(**kwargs):
+        if kwargs["exam"].pk == broken_exam.pk:
+            raise RuntimeError("database went away")
+        return receive(**kwargs)
+
+    monkeypatch.setattr(services, "receive_locked", breaks_on_one_exam)
+    messages = [
+        oru(control="I-1", order="CMD-2026-000142"),
+        BROKEN,
+        oru(control="I-2", order="CMD-2026-000666"),
+        b"MSH|not an hl7 message at all\r",
+        oru(control="I-3", order="CMD-2026-000144"),
+    ]
+    api.force_authenticate(sender)
+
+    response = post(api, "hl7", FHS + BHS + b"".join(messages) + BTS + FTS)
+
+    assert response.status_code == 200, response.json()
+    results = response.json()["results"]
+    assert [(item["status"], item.get("reason")) for item in results] == [
+        ("matched", None),
+        ("invalid", None),
+        ("quarantined", "routing_failed"),
+        ("invalid", None),
+        ("matched", None),
+    ]
+    assert [bytes(row.raw) for row in messages_of(response)] == messages
+    for exam in (first, last):
+        exam.refresh_from_db()
+        assert exam.status == PendingExam.Status.RECEIVED
+    broken_exam.refresh_from_db()
+    assert broken_exam.status == PendingExam.Status.AWAITING
+    stuck = IncomingResult.objects.get(pk=results[2]["incoming"])
+    assert FollowUpTask.objects.get(incoming=stuck).assignee == nurse

@@ -53,8 +53,6 @@ def exams(day):
     [
         ("oru_normal_panel.hl7", "CMD-2026-000142", False, "normal"),
         ("oru_abnormal_flags.hl7", "CMD-2026-000145", True, "urgent"),
-        # Two orders in one message: matched on the first known one, abnormal if any result is.
-        ("oru_two_orders.hl7", "CMD-2026-000150", True, "urgent"),
         ("oru_latin1.hl7", "CMD-2026-000160", None, None),
         ("oru_radiology_filler_only.hl7", "RX-2026-77812", None, None),
     ],

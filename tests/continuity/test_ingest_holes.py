@@ -213,6 +213,7 @@ def routing_breaks(monkeypatch):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(services, "exam_receive", broken)
+    monkeypatch.setattr(services, "receive_locked", broken)  # what ingestion calls
 
 
 def test_hole6_a_message_that_cannot_be_routed_is_owned_by_the_site_nurse(
