@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("continuity", "0002_incoming_result_batches"),
+        ("continuity", "0003_legs_exam_legs"),
         ("sites", "0008_medical_assistant_role"),
         ("vacations", "0007_site_calendar_token_moves_to_sites"),
         ("volunteers", "0001_initial"),
