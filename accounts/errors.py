@@ -12,8 +12,12 @@ class DomainError(Exception):
 
     status_code = 409
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, field: str | None = None, extra: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        # More keys of the 409 body, e.g. `sheet_incomplete`'s `fields` (API.md § Conventions).
+        self.extra = dict(extra or {})

@@ -159,6 +159,18 @@ def _seed_sites(territories: dict[str, Territory]) -> dict[str, HostSite]:
                 status=HostSite.Status.DRAFT if fate == "draft" else HostSite.Status.ACTIVE,
                 email=f"accueil.{slugify(city)}@demo.releve.fr",
             )  # fmt: skip
+        else:
+            # A site kept from an older demo gets the identity its sheet needs to be published.
+            identity = {
+                "address": address,
+                "postal_code": postal_code,
+                "city": city,
+                "phone": phone,
+                "email": f"accueil.{slugify(city)}@demo.releve.fr",
+            }
+            blank = {key: value for key, value in identity.items() if not getattr(site, key)}
+            if blank:
+                site = services.site_update(site=site, by=None, **blank)
         sites[name] = site
     return sites
 

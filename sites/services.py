@@ -218,11 +218,70 @@ def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, b
     return changed
 
 
+# --- What a sheet must say before it is published -------------------------------------------
+
+# The sections the field asks every host site's sheet to fill (seed 000, lines 50-67, and the
+# consultation length, line 128), by the API field holding each: what `sheet_incomplete` names.
+# "Identity and contacts" is the site's own address, phone and email (PATCH /sites/{id}/) and at
+# least one key contact; the other sections are the sheet's fields.
+SITE_IDENTITY_FIELDS = ("address", "postal_code", "city", "phone", "email")
+REQUIRED_SHEET_FIELDS = (
+    "patients_profile",
+    "daily_consultations",
+    "team_description",
+    "secretariat_description",
+    "functioning_description",
+    "protocols",
+    "information_system",
+    "remuneration",
+    "accommodation",
+    "transport",
+    "consultation_minutes",
+)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def sheet_missing_fields(sheet: InfoSheet) -> list[str]:
+    """The API names of the sections still empty on the sheet's working copy (its site's
+    identity included), in the order the sheet reads; [] when it can be published. Reads the
+    prefetched contacts if any. The one rule behind `sheet_incomplete`, pages and API alike."""
+    site = sheet.site
+    missing = [name for name in SITE_IDENTITY_FIELDS if _blank(getattr(site, name))]
+    if not list(sheet.contacts.all()):
+        missing.append("contacts")
+    missing += [name for name in REQUIRED_SHEET_FIELDS if _blank(getattr(sheet, name))]
+    return missing
+
+
+def sheet_field_label(name: str) -> str:
+    """A section's field as the pages name it (the model's verbose name)."""
+    if name == "contacts":
+        return _("key contacts")
+    model = HostSite if name in SITE_IDENTITY_FIELDS else InfoSheet
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def check_sheet_complete(sheet: InfoSheet) -> None:
+    """Refuse (409 `sheet_incomplete`, naming the fields) a sheet with an empty section."""
+    missing = sheet_missing_fields(sheet)
+    if missing:
+        raise DomainError(
+            "sheet_incomplete",
+            _("The sheet is incomplete; fill in: %(fields)s.")
+            % {"fields": ", ".join(sheet_field_label(name) for name in missing)},
+            extra={"fields": missing},
+        )
+
+
 @transaction.atomic
 def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
     """Site staff hand the sheet to their managers for validation, who are told: a draft
     (draft → submitted), or the changes made to a published sheet (its revision → submitted;
-    the public keeps the validated version meanwhile)."""
+    the public keeps the validated version meanwhile). Only a complete sheet is submitted: the
+    secretary learns what is missing before the manager does."""
     sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
     now = now or timezone.now()
     if sheet.status == InfoSheet.Status.DRAFT:
@@ -236,6 +295,7 @@ def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSh
             "invalid_transition",
             _("Only a draft sheet, or changes to a published one, can be submitted."),
         )
+    check_sheet_complete(sheet)
     sheet.return_comment = ""
     save_tracked(sheet, by=by, validate=True)
     _tell_managers(sheet)
@@ -244,10 +304,11 @@ def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSh
 
 @transaction.atomic
 def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
-    """A manager validates the sheet once every mandatory item is ok: a submitted sheet
-    becomes public, or a published sheet's submitted changes replace its public version. The
-    working copy is frozen into `published_content`, what the public reads from then on."""
-    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    """A manager validates the sheet once every section is filled (`check_sheet_complete`) and
+    every mandatory item is ok: a submitted sheet becomes public, or a published sheet's
+    submitted changes replace its public version. The working copy is frozen into
+    `published_content`, what the public reads from then on."""
+    sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
     revision = (
         sheet.status == InfoSheet.Status.PUBLISHED
         and sheet.revision_status == InfoSheet.RevisionStatus.SUBMITTED
@@ -257,6 +318,7 @@ def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoS
             "invalid_transition",
             _("Only a submitted sheet, or submitted changes to a published one, can be validated."),
         )
+    check_sheet_complete(sheet)
     missing = sheet.missing_mandatory()
     if missing:
         raise DomainError(
