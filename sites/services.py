@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.history import save_tracked
 from accounts.notifications import notify
-from accounts.roles import SITE_STAFF_ROLES, Role
+from accounts.roles import FOLLOW_UP_ROLES, SITE_STAFF_ROLES, Role
+from sites.catalogues import COURSE_NURSE_ITEM, DERIVED_READINESS
 from sites.models import (
     Commune,
     EquipmentItem,
@@ -84,14 +86,46 @@ def ensure_sheet(site: HostSite) -> InfoSheet:
         ignore_conflicts=True,
     )
     have = set(sheet.readiness.values_list("item_id", flat=True))
+    new_items = list(ReadinessItem.objects.exclude(pk__in=have))
     SheetReadiness.objects.bulk_create(
-        (
-            SheetReadiness(sheet=sheet, item=item)
-            for item in ReadinessItem.objects.exclude(pk__in=have)
-        ),
+        (SheetReadiness(sheet=sheet, item=item) for item in new_items),
         ignore_conflicts=True,
     )
+    if any(item.code in DERIVED_READINESS for item in new_items):
+        follow_up_readiness_refresh(site_ids=[site.pk])
     return sheet
+
+
+def follow_up_readiness_refresh(*, site_ids: Iterable[int], by=None) -> int:
+    """Store the "course nurse" item of these sites and of their secondary practices as their
+    staff make it: `ok` when an active person holds a follow-up role (course nurse or medical
+    assistant) at the site or at its pôle mère, else `missing` (seed 000, lines 105-106).
+
+    Never ticked by hand (`sheet_update` refuses it): called when such a membership starts or
+    ends (`sites.signals`), a user is deactivated, or a site's parent changes, so that the pages,
+    the API and the catalogue's counts read the stored row. Returns how many rows changed; the
+    history records each change (the note the staff wrote stays)."""
+    ids = set(site_ids)
+    if not ids:
+        return 0
+    ids |= set(HostSite.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    staff = Membership.objects.filter(role__in=FOLLOW_UP_ROLES, user__is_active=True)
+    staffed = Exists(
+        staff.filter(Q(site=OuterRef("sheet__site")) | Q(site=OuterRef("sheet__site__parent")))
+    )
+    rows = (
+        SheetReadiness.objects.filter(sheet__site_id__in=ids, item__code=COURSE_NURSE_ITEM)
+        .annotate(staffed=staffed)
+        .select_related("item")
+    )
+    changed = 0
+    for row in rows:
+        wanted = SheetReadiness.Status.OK if row.staffed else SheetReadiness.Status.MISSING
+        if row.status != wanted:
+            row.status = wanted
+            save_tracked(row, by=by, fields=["status"])
+            changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -103,6 +137,7 @@ def site_create(*, by, **fields: Any) -> HostSite:
     _check_parent(site)
     save_tracked(site, by=by, validate=True)
     ensure_sheet(site)
+    follow_up_readiness_refresh(site_ids=[site.pk], by=by)
     return site
 
 
@@ -112,10 +147,13 @@ def site_update(*, site: HostSite, by, **fields: Any) -> HostSite:
     if unknown:
         raise TypeError(f"unknown site fields: {sorted(unknown)}")
     site = HostSite.objects.select_for_update().get(pk=site.pk)
+    parent_before = site.parent_id
     for name, value in fields.items():
         setattr(site, name, value)
     _check_parent(site)
     save_tracked(site, by=by, validate=True)
+    if site.parent_id != parent_before:  # its pôle mère's staff count for its course nurse item
+        follow_up_readiness_refresh(site_ids=[site.pk], by=by)
     return site
 
 
@@ -156,9 +194,9 @@ def sheet_update(
             by=by,
         )
     if readiness:
-        changed |= _update_rows(
-            sheet.readiness.select_related("item"), readiness, field="readiness", by=by
-        )
+        rows = sheet.readiness.select_related("item")
+        _refuse_derived(rows, readiness)
+        changed |= _update_rows(rows, readiness, field="readiness", by=by)
     if (
         changed
         and sheet.status == InfoSheet.Status.PUBLISHED
@@ -195,6 +233,29 @@ def _replace_contacts(sheet: InfoSheet, contacts: list[Mapping[str, Any]], *, by
     if errors:
         raise ValidationError({"contacts": [str(errors)]})
     return True
+
+
+def _refuse_derived(rows, values: Mapping[str, Mapping[str, Any]]) -> None:
+    """The items that follow the site's staff keep their status: setting another one is refused
+    (their note stays the staff's to write; repeating the current status is harmless)."""
+    for row in rows:
+        code = row.item.code
+        if code not in DERIVED_READINESS or code not in values:
+            continue
+        status = values[code].get("status", row.status)
+        if status != row.status:
+            raise ValidationError(
+                {
+                    "readiness": [
+                        _(
+                            "“%(item)s” cannot be set by hand: it follows the site’s staff. It is "
+                            "done when a course nurse or a medical assistant of the site, or of "
+                            "its parent site, has an account."
+                        )
+                        % {"item": row.item.label}
+                    ]
+                }
+            )
 
 
 def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, by) -> bool:

@@ -38,6 +38,8 @@ README_ACCOUNTS = {
     "cpts@demo.releve.fr": Role.TERRITORY_MANAGER,
     "secretariat@demo.releve.fr": Role.SECRETARY,
     "infirmiere@demo.releve.fr": Role.COURSE_NURSE,
+    "assistante@demo.releve.fr": Role.MEDICAL_ASSISTANT,
+    "infirmiere.laguiole@demo.releve.fr": Role.COURSE_NURSE,
     "dr.martin@demo.releve.fr": Role.VOLUNTEER,
     "dr.bernard@demo.releve.fr": Role.VOLUNTEER,
     "dr.petit@demo.releve.fr": Role.VOLUNTEER,
