@@ -19,5 +19,5 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.field = field
-        # More of the 409's body, as API.md documents it (e.g. `legs` of `routing_incomplete`).
-        self.extra = extra or {}
+        # More keys of the 409 body, e.g. `sheet_incomplete`'s `fields` (API.md § Conventions).
+        self.extra = dict(extra or {})

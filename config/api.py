@@ -67,7 +67,7 @@ def exception_handler(exc, context):
         body = {"code": exc.code, "detail": str(exc.message)}
         if exc.field:
             body["field"] = exc.field
-        body.update(getattr(exc, "extra", None) or {})
+        body.update({key: value for key, value in exc.extra.items() if key not in body})
         return Response(body, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_validation_detail(exc))

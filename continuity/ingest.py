@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from continuity import services
-from continuity.deadlines import add_working_days
+from continuity.deadlines import add_working_days, department_of
 from continuity.models import FollowUpTask, IncomingResult, PendingExam
 from continuity.parsing import (
     InvalidMessage,
@@ -400,7 +400,7 @@ def quarantine_task(incoming: IncomingResult, *, now, new: bool = False) -> Foll
         due_at=(
             now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
             if urgent
-            else add_working_days(now, 1)
+            else add_working_days(now, 1, department=department_of(incoming.site))
         ),
         now=now,
     )

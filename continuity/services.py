@@ -23,7 +23,7 @@ from accounts.history import save_tracked
 from accounts.models import User
 from accounts.notifications import Message, notify, notify_many
 from accounts.roles import FOLLOW_UP_ROLES, Role
-from continuity.deadlines import add_working_days, add_working_hours
+from continuity.deadlines import add_working_days, add_working_hours, department_of
 from continuity.models import (
     ContactRequest,
     Escalation,
@@ -317,7 +317,11 @@ def receive_locked(
     due = (
         now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
         if urgent
-        else add_working_days(now, settings.RELEVE_TASK_NORMAL_WORKING_DAYS)
+        else add_working_days(
+            now,
+            settings.RELEVE_TASK_NORMAL_WORKING_DAYS,
+            department=department_of(exam.site),
+        )
     )
     title = (
         _("Review an abnormal %(kind)s result (%(ref)s)")
@@ -713,7 +717,7 @@ def contact_prescriber(*, task: FollowUpTask, by, question: str, now=None) -> Co
         asked_by=by,
         question=question,
         asked_at=now,
-        due_at=add_working_hours(now, hours),
+        due_at=add_working_hours(now, hours, department=department_of(task.site)),
     )
     request.full_clean(exclude=["task", "volunteer", "asked_by"])
     save_tracked(request, by=by)
@@ -862,7 +866,7 @@ def overdue_exams(*, now=None) -> int:
     exams = (
         PendingExam.objects.overdue(today=today)
         .exclude(tasks__kind=Task.Kind.CHASE_RESULT)
-        .select_related("site")
+        .select_related("site__territory")
     )
     created = 0
     for exam in exams.iterator(chunk_size=200):
@@ -878,7 +882,7 @@ def overdue_exams(*, now=None) -> int:
                     "ref": exam.patient_ref,
                 },
                 priority=Task.Priority.NORMAL,
-                due_at=add_working_days(now, 1),
+                due_at=add_working_days(now, 1, department=department_of(exam.site)),
                 now=now,
             )
         created += new

@@ -41,7 +41,7 @@ EQUIPMENT = (
 # code, label, mandatory
 READINESS = (
     ("information_system", "Logiciel métier partagé nommé et accessible depuis le cloud", True),
-    ("dmp_access", "Accès au DMP configuré", False),
+    ("dmp_access", "Accès au DMP configuré", True),
     ("lab_results_server", "Accès au serveur de résultats de biologie configuré", True),
     ("mssante", "Messagerie sécurisée MSSanté configurée", True),
     ("prescription_software", "Logiciel d’aide à la prescription (LAP) intégré", False),
@@ -55,3 +55,11 @@ READINESS = (
     ("consultation_length", "Durée minimale de consultation fixée", True),
     ("accommodation_transport", "Hébergement et transport organisés", False),
 )
+
+# The item that follows the site's staff instead of being ticked: done when an active course
+# nurse or medical assistant works at the site or at its pôle mère (seed 000, lines 105-106;
+# `sites.services.follow_up_readiness_refresh`).
+COURSE_NURSE_ITEM = "course_nurse"
+DERIVED_READINESS = frozenset({COURSE_NURSE_ITEM})
+# Prerequisites of continuity the seed names together (000, lines 81-83): mandatory.
+CONTINUITY_ACCESS_ITEMS = ("dmp_access", "lab_results_server", "mssante")

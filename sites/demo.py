@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.roles import Role
 from sites import services
+from sites.catalogues import COURSE_NURSE_ITEM, DERIVED_READINESS
 from sites.models import (
     EquipmentItem,
     HostSite,
@@ -71,8 +72,10 @@ SITES = (
      "46500", "Gramat", "05 65 38 72 09", 1, "draft"),
     # The demo's managers (Centre-Val de Loire) have a sheet to validate or send back, and a draft
     # that cannot be published yet, in their own territories.
-    ("Maison de santé de Luçay-le-Mâle", "msp", "200040558", None, "1 rue du Stade", "36360",
-     "Luçay-le-Mâle", "02 61 91 36 60", 2, "submitted"),
+    # Luçay-le-Mâle leans on its pôle mère, Valençay, for the follow-up of its results.
+    ("Maison de santé de Luçay-le-Mâle", "secondary_practice", "200040558",
+     "Centre de santé de Valençay", "1 rue du Stade", "36360", "Luçay-le-Mâle", "02 61 91 36 60",
+     2, "submitted"),
     ("Cabinet médical de Culan", "group_practice", "200049484", None, "7 rue de la Chaussée",
      "18270", "Culan", "02 61 91 18 27", 1, "draft"),
 )  # fmt: skip
@@ -98,6 +101,13 @@ ACCOUNTS = (
         "Moreau",
         Role.MEDICAL_ASSISTANT,
         ("site", "Centre de santé de Valençay"),
+    ),
+    (
+        "infirmiere.laguiole@demo.releve.fr",
+        "Marion",
+        "Vidal",
+        Role.COURSE_NURSE,
+        ("site", "Maison de santé de Laguiole"),
     ),
     ("dr.martin@demo.releve.fr", "Pierre", "Martin", Role.VOLUNTEER, None),
     ("dr.bernard@demo.releve.fr", "Anne", "Bernard", Role.VOLUNTEER, None),
@@ -137,7 +147,6 @@ def seed() -> list[tuple[str, str]]:
             territory.save(update_fields=["managing_structure"])
         territories[siren] = territory
     sites = _seed_sites(territories)
-    site = sites[FIRST_SITE]
     accounts = []
     for email, first_name, last_name, role, scope in ACCOUNTS:
         user = _user(email, first_name, last_name)
@@ -149,8 +158,9 @@ def seed() -> list[tuple[str, str]]:
             for territory in structures[scope[1]].territories.all():
                 Membership.objects.get_or_create(user=user, role=role, territory=territory)
         else:
-            place = sites[scope[1]] if scope[1] else site
-            Membership.objects.get_or_create(user=user, role=role, site=place)
+            Membership.objects.get_or_create(
+                user=user, role=role, site=sites[scope[1] or FIRST_SITE]
+            )
         accounts.append((email, role.label))
     _seed_sheets(sites, publisher=User.objects.get(email="cpts@demo.releve.fr"))
     return accounts
@@ -168,6 +178,18 @@ def _seed_sites(territories: dict[str, Territory]) -> dict[str, HostSite]:
                 status=HostSite.Status.DRAFT if fate == "draft" else HostSite.Status.ACTIVE,
                 email=f"accueil.{slugify(city)}@demo.releve.fr",
             )  # fmt: skip
+        else:
+            # A site kept from an older demo gets the identity its sheet needs to be published.
+            identity = {
+                "address": address,
+                "postal_code": postal_code,
+                "city": city,
+                "phone": phone,
+                "email": f"accueil.{slugify(city)}@demo.releve.fr",
+            }
+            blank = {key: value for key, value in identity.items() if not getattr(site, key)}
+            if blank:
+                site = services.site_update(site=site, by=None, **blank)
         sites[name] = site
     return sites
 
@@ -204,7 +226,7 @@ CONTACTS = (
      "priority": True},
     {"service": "pharmacy", "name": "Pharmacie de la place", "phone": "02 48 61 30 55"},
 )  # fmt: skip
-MISSING_IN_DRAFT = "course_nurse"
+MISSING_IN_DRAFT = COURSE_NURSE_ITEM  # no follow-up staff at the draft's site
 REVISED = "Centre de santé de Valençay"
 REVISION = {
     "transport": "Gare de Valençay à 2 km ; navette de la communauté de communes le lundi matin.",
@@ -219,9 +241,13 @@ def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
         sheet = services.ensure_sheet(sites[name])
         if sheet.status != InfoSheet.Status.DRAFT or sheet.contacts.exists():
             continue
-        readiness = {item.code: {"status": "ok"} for item in ReadinessItem.objects.all()}
+        # Every item done by hand but the course nurse, which follows the site's staff.
+        readiness = {
+            item.code: {"status": "ok"}
+            for item in ReadinessItem.objects.exclude(code__in=DERIVED_READINESS)
+        }
         if fate == "draft":
-            readiness[MISSING_IN_DRAFT] = {"status": "missing", "note": "Recrutement en cours"}
+            readiness[MISSING_IN_DRAFT] = {"note": "Recrutement en cours"}
         services.sheet_update(
             sheet=sheet,
             by=None,

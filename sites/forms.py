@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.errors import DomainError
 from accounts.forms import DsfrFormMixin, ServiceError
 from sites import services
+from sites.catalogues import DERIVED_READINESS
 from sites.models import (
     HostSite,
     InfoSheet,
@@ -345,6 +346,12 @@ class EquipmentForm(DsfrForm):
         return {row.item.code: self.cleaned_data[row.item.code] for row in self.rows}
 
 
+DERIVED_HELP = _(
+    "Set by Relève from the site’s staff: done when a course nurse or a medical assistant of the "
+    "site, or of its parent site, has an account. Add them to the site’s team to tick it."
+)
+
+
 class ReadinessForm(DsfrForm):
     """Per item of the readiness checklist: its status and a note."""
 
@@ -352,11 +359,15 @@ class ReadinessForm(DsfrForm):
         super().__init__(*args, **kwargs)
         self.rows = list(rows)
         for row in self.rows:
+            derived = row.item.code in DERIVED_READINESS
+            # An item that follows the site's staff is shown, never set (`services`).
             self.fields[f"{row.item.code}__status"] = forms.ChoiceField(
                 label=row.item.label,
                 choices=SheetReadiness.Status.choices,
                 initial=row.status,
                 widget=forms.RadioSelect,
+                disabled=derived,
+                help_text=DERIVED_HELP if derived else "",
             )
             self.fields[f"{row.item.code}__note"] = forms.CharField(
                 label=_("Note"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,8 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.history import save_tracked
 from accounts.notifications import notify
-from accounts.roles import Role
+from accounts.roles import FOLLOW_UP_ROLES, SITE_STAFF_ROLES, Role
+from sites.catalogues import COURSE_NURSE_ITEM, DERIVED_READINESS
 from sites.models import (
     Commune,
     EquipmentItem,
@@ -84,14 +86,46 @@ def ensure_sheet(site: HostSite) -> InfoSheet:
         ignore_conflicts=True,
     )
     have = set(sheet.readiness.values_list("item_id", flat=True))
+    new_items = list(ReadinessItem.objects.exclude(pk__in=have))
     SheetReadiness.objects.bulk_create(
-        (
-            SheetReadiness(sheet=sheet, item=item)
-            for item in ReadinessItem.objects.exclude(pk__in=have)
-        ),
+        (SheetReadiness(sheet=sheet, item=item) for item in new_items),
         ignore_conflicts=True,
     )
+    if any(item.code in DERIVED_READINESS for item in new_items):
+        follow_up_readiness_refresh(site_ids=[site.pk])
     return sheet
+
+
+def follow_up_readiness_refresh(*, site_ids: Iterable[int], by=None) -> int:
+    """Store the "course nurse" item of these sites and of their secondary practices as their
+    staff make it: `ok` when an active person holds a follow-up role (course nurse or medical
+    assistant) at the site or at its pôle mère, else `missing` (seed 000, lines 105-106).
+
+    Never ticked by hand (`sheet_update` refuses it): called when such a membership starts or
+    ends (`sites.signals`), a user is deactivated, or a site's parent changes, so that the pages,
+    the API and the catalogue's counts read the stored row. Returns how many rows changed; the
+    history records each change (the note the staff wrote stays)."""
+    ids = set(site_ids)
+    if not ids:
+        return 0
+    ids |= set(HostSite.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    staff = Membership.objects.filter(role__in=FOLLOW_UP_ROLES, user__is_active=True)
+    staffed = Exists(
+        staff.filter(Q(site=OuterRef("sheet__site")) | Q(site=OuterRef("sheet__site__parent")))
+    )
+    rows = (
+        SheetReadiness.objects.filter(sheet__site_id__in=ids, item__code=COURSE_NURSE_ITEM)
+        .annotate(staffed=staffed)
+        .select_related("item")
+    )
+    changed = 0
+    for row in rows:
+        wanted = SheetReadiness.Status.OK if row.staffed else SheetReadiness.Status.MISSING
+        if row.status != wanted:
+            row.status = wanted
+            save_tracked(row, by=by, fields=["status"])
+            changed += 1
+    return changed
 
 
 @transaction.atomic
@@ -103,6 +137,7 @@ def site_create(*, by, **fields: Any) -> HostSite:
     _check_parent(site)
     save_tracked(site, by=by, validate=True)
     ensure_sheet(site)
+    follow_up_readiness_refresh(site_ids=[site.pk], by=by)
     return site
 
 
@@ -112,10 +147,13 @@ def site_update(*, site: HostSite, by, **fields: Any) -> HostSite:
     if unknown:
         raise TypeError(f"unknown site fields: {sorted(unknown)}")
     site = HostSite.objects.select_for_update().get(pk=site.pk)
+    parent_before = site.parent_id
     for name, value in fields.items():
         setattr(site, name, value)
     _check_parent(site)
     save_tracked(site, by=by, validate=True)
+    if site.parent_id != parent_before:  # its pôle mère's staff count for its course nurse item
+        follow_up_readiness_refresh(site_ids=[site.pk], by=by)
     return site
 
 
@@ -156,9 +194,9 @@ def sheet_update(
             by=by,
         )
     if readiness:
-        changed |= _update_rows(
-            sheet.readiness.select_related("item"), readiness, field="readiness", by=by
-        )
+        rows = sheet.readiness.select_related("item")
+        _refuse_derived(rows, readiness)
+        changed |= _update_rows(rows, readiness, field="readiness", by=by)
     if (
         changed
         and sheet.status == InfoSheet.Status.PUBLISHED
@@ -197,6 +235,29 @@ def _replace_contacts(sheet: InfoSheet, contacts: list[Mapping[str, Any]], *, by
     return True
 
 
+def _refuse_derived(rows, values: Mapping[str, Mapping[str, Any]]) -> None:
+    """The items that follow the site's staff keep their status: setting another one is refused
+    (their note stays the staff's to write; repeating the current status is harmless)."""
+    for row in rows:
+        code = row.item.code
+        if code not in DERIVED_READINESS or code not in values:
+            continue
+        status = values[code].get("status", row.status)
+        if status != row.status:
+            raise ValidationError(
+                {
+                    "readiness": [
+                        _(
+                            "“%(item)s” cannot be set by hand: it follows the site’s staff. It is "
+                            "done when a course nurse or a medical assistant of the site, or of "
+                            "its parent site, has an account."
+                        )
+                        % {"item": row.item.label}
+                    ]
+                }
+            )
+
+
 def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, by) -> bool:
     by_code = {row.item.code: row for row in rows}
     unknown = sorted(set(values) - set(by_code))
@@ -218,11 +279,70 @@ def _update_rows(rows, values: Mapping[str, Mapping[str, Any]], *, field: str, b
     return changed
 
 
+# --- What a sheet must say before it is published -------------------------------------------
+
+# The sections the field asks every host site's sheet to fill (seed 000, lines 50-67, and the
+# consultation length, line 128), by the API field holding each: what `sheet_incomplete` names.
+# "Identity and contacts" is the site's own address, phone and email (PATCH /sites/{id}/) and at
+# least one key contact; the other sections are the sheet's fields.
+SITE_IDENTITY_FIELDS = ("address", "postal_code", "city", "phone", "email")
+REQUIRED_SHEET_FIELDS = (
+    "patients_profile",
+    "daily_consultations",
+    "team_description",
+    "secretariat_description",
+    "functioning_description",
+    "protocols",
+    "information_system",
+    "remuneration",
+    "accommodation",
+    "transport",
+    "consultation_minutes",
+)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def sheet_missing_fields(sheet: InfoSheet) -> list[str]:
+    """The API names of the sections still empty on the sheet's working copy (its site's
+    identity included), in the order the sheet reads; [] when it can be published. Reads the
+    prefetched contacts if any. The one rule behind `sheet_incomplete`, pages and API alike."""
+    site = sheet.site
+    missing = [name for name in SITE_IDENTITY_FIELDS if _blank(getattr(site, name))]
+    if not list(sheet.contacts.all()):
+        missing.append("contacts")
+    missing += [name for name in REQUIRED_SHEET_FIELDS if _blank(getattr(sheet, name))]
+    return missing
+
+
+def sheet_field_label(name: str) -> str:
+    """A section's field as the pages name it (the model's verbose name)."""
+    if name == "contacts":
+        return _("key contacts")
+    model = HostSite if name in SITE_IDENTITY_FIELDS else InfoSheet
+    return str(model._meta.get_field(name).verbose_name)
+
+
+def check_sheet_complete(sheet: InfoSheet) -> None:
+    """Refuse (409 `sheet_incomplete`, naming the fields) a sheet with an empty section."""
+    missing = sheet_missing_fields(sheet)
+    if missing:
+        raise DomainError(
+            "sheet_incomplete",
+            _("The sheet is incomplete; fill in: %(fields)s.")
+            % {"fields": ", ".join(sheet_field_label(name) for name in missing)},
+            extra={"fields": missing},
+        )
+
+
 @transaction.atomic
 def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
     """Site staff hand the sheet to their managers for validation, who are told: a draft
     (draft → submitted), or the changes made to a published sheet (its revision → submitted;
-    the public keeps the validated version meanwhile)."""
+    the public keeps the validated version meanwhile). Only a complete sheet is submitted: the
+    secretary learns what is missing before the manager does."""
     sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
     now = now or timezone.now()
     if sheet.status == InfoSheet.Status.DRAFT:
@@ -236,6 +356,7 @@ def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSh
             "invalid_transition",
             _("Only a draft sheet, or changes to a published one, can be submitted."),
         )
+    check_sheet_complete(sheet)
     sheet.return_comment = ""
     save_tracked(sheet, by=by, validate=True)
     _tell_managers(sheet)
@@ -244,10 +365,11 @@ def sheet_submit(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSh
 
 @transaction.atomic
 def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoSheet:
-    """A manager validates the sheet once every mandatory item is ok: a submitted sheet
-    becomes public, or a published sheet's submitted changes replace its public version. The
-    working copy is frozen into `published_content`, what the public reads from then on."""
-    sheet = InfoSheet.objects.select_for_update().get(pk=sheet.pk)
+    """A manager validates the sheet once every section is filled (`check_sheet_complete`) and
+    every mandatory item is ok: a submitted sheet becomes public, or a published sheet's
+    submitted changes replace its public version. The working copy is frozen into
+    `published_content`, what the public reads from then on."""
+    sheet = InfoSheet.objects.select_for_update().select_related("site").get(pk=sheet.pk)
     revision = (
         sheet.status == InfoSheet.Status.PUBLISHED
         and sheet.revision_status == InfoSheet.RevisionStatus.SUBMITTED
@@ -257,6 +379,7 @@ def sheet_publish(*, sheet: InfoSheet, by, now: datetime | None = None) -> InfoS
             "invalid_transition",
             _("Only a submitted sheet, or submitted changes to a published one, can be validated."),
         )
+    check_sheet_complete(sheet)
     missing = sheet.missing_mandatory()
     if missing:
         raise DomainError(

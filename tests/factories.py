@@ -64,12 +64,60 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.VOLUNTEER
 
 
-def make_sheet(site: HostSite, *, status: str = "draft", ready: bool = False, **fields):
-    """The site's information sheet with every catalogue row; `ready` marks every item ok."""
-    from sites.models import InfoSheet, SheetReadiness
+# What a complete sheet says (every section `sites.services.sheet_missing_fields` asks for).
+COMPLETE_SITE = {
+    "address": "1 place de la Mairie",
+    "postal_code": "18000",
+    "city": "Bourges",
+    "phone": "02 48 00 00 00",
+    "email": "accueil@msp.example.fr",
+}
+COMPLETE_SHEET = {
+    "patients_profile": "Patientèle rurale, âgée",
+    "daily_consultations": 20,
+    "team_description": "Deux médecins, trois infirmières",
+    "secretariat_description": "Secrétariat sur place en semaine",
+    "functioning_description": "Consultations sur rendez-vous",
+    "protocols": "Renouvellement d’ordonnance",
+    "information_system": "Weda",
+    "remuneration": "200 € la journée",
+    "accommodation": "Studio au-dessus de la MSP",
+    "transport": "Gare à 20 km",
+    "consultation_minutes": 20,
+}
+COMPLETE_CONTACT = {"service": "laboratory", "name": "Laboratoire", "phone": "02 48 00 00 01"}
+
+
+def make_sheet(
+    site: HostSite,
+    *,
+    status: str = "draft",
+    ready: bool = False,
+    complete: bool | None = None,
+    **fields,
+):
+    """The site's information sheet with every catalogue row; `ready` marks every item ok.
+
+    `complete` (by default: when ready, or submitted or published, as the services demand)
+    fills every empty section of the sheet and of the site's identity, and adds a key contact
+    when it has none; `fields` given win."""
+    from sites.models import InfoSheet, KeyContact, SheetReadiness
     from sites.services import ensure_sheet
 
     sheet = ensure_sheet(site)
+    if complete is None:
+        complete = ready or status != InfoSheet.Status.DRAFT
+    if complete:
+        identity = {name: value for name, value in COMPLETE_SITE.items() if not getattr(site, name)}
+        if identity:
+            HostSite.objects.filter(pk=site.pk).update(**identity)
+            for name, value in identity.items():
+                setattr(site, name, value)
+        for name, value in COMPLETE_SHEET.items():
+            if name not in fields and getattr(sheet, name) in (None, ""):
+                fields[name] = value
+        if not sheet.contacts.exists():
+            KeyContact.objects.create(sheet=sheet, **COMPLETE_CONTACT)
     if ready:
         sheet.readiness.update(status=SheetReadiness.Status.OK)
     if status == InfoSheet.Status.PUBLISHED:

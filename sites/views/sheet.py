@@ -91,6 +91,33 @@ class SitePage:
     def mandatory_ok(self) -> int:
         return len(self.mandatory) - len(self.missing)
 
+    @cached_property
+    def missing_sections(self) -> list[MissingSection]:
+        """The sections with an empty field (what keeps the sheet from being submitted or
+        published: `services.sheet_missing_fields`), each with what is empty and the link that
+        opens its form."""
+        missing = services.sheet_missing_fields(self.sheet)
+        shown = []
+        for section in SECTIONS.values():
+            names = section.fields or ((section.slug,) if section.slug == "contacts" else ())
+            empty = [name for name in missing if name in names]
+            if empty:
+                shown.append(
+                    MissingSection(
+                        title=str(section.title),
+                        fields=[services.sheet_field_label(name) for name in empty],
+                        url=_section_url(self.site, section, edit=self.can_edit),
+                    )
+                )
+        return shown
+
+
+@dataclass(frozen=True)
+class MissingSection:
+    title: str
+    fields: list[str]
+    url: str
+
 
 def _load_page(request: HttpRequest, pk: int) -> SitePage:
     site = get_site_for(request.user, pk, write=True)

@@ -39,6 +39,7 @@ README_ACCOUNTS = {
     "secretariat@demo.releve.fr": Role.SECRETARY,
     "infirmiere@demo.releve.fr": Role.COURSE_NURSE,
     "assistant@demo.releve.fr": Role.MEDICAL_ASSISTANT,
+    "infirmiere.laguiole@demo.releve.fr": Role.COURSE_NURSE,
     "dr.martin@demo.releve.fr": Role.VOLUNTEER,
     "dr.bernard@demo.releve.fr": Role.VOLUNTEER,
     "dr.petit@demo.releve.fr": Role.VOLUNTEER,

@@ -351,7 +351,9 @@ def test_the_queues_put_the_longest_waiting_first_and_say_what_is_missing(client
     first = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
     second = client.get(URL, {"sheets_page": 2, "volunteers_page": 2})
 
-    sheets = list(first.context["sheets"].page) + list(second.context["sheets"].page)
+    sheets = list(first.context["sheets"].page)
+    if first.context["sheets"].page.has_next():  # else page 2 shows the last page again
+        sheets += list(second.context["sheets"].page)
     assert {s.pk for s in sheets} == {s.pk for s in in_region if facts[s.pk][3]}
     waited = [s.waiting_since for s in sheets]
     assert waited == sorted(waited)

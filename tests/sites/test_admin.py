@@ -15,6 +15,6 @@ def test_operators_see_sites_with_their_readiness_and_edit_sheets_in_the_admin(c
 
     assert changelist.status_code == 200
     assert site.name in changelist.content.decode()
-    assert "6/6" in changelist.content.decode()
+    assert "7/7" in changelist.content.decode()
     assert sheet.status_code == 200
     assert history.status_code == 200

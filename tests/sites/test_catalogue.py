@@ -19,7 +19,7 @@ from tests.conftest import member
 from tests.factories import HostSiteFactory, TerritoryFactory, make_public_site, make_sheet
 
 PUBLISHED_AT = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
-MANDATORY_ITEMS = 6  # in the seeded readiness catalogue (sites.catalogues.READINESS)
+MANDATORY_ITEMS = 7  # in the seeded readiness catalogue (sites.catalogues.READINESS)
 
 
 def make_full_site(**fields) -> HostSite:
@@ -138,8 +138,11 @@ def test_it_lists_public_sites_only(client, db):
     assert public.territory.name in page
     assert "Cher (18)" in page
     shown = response.context["page_obj"][0]
-    assert (shown.readiness_mandatory_ok, shown.readiness_mandatory) == (6, MANDATORY_ITEMS)
-    assert f"6/{MANDATORY_ITEMS}" in page
+    assert (shown.readiness_mandatory_ok, shown.readiness_mandatory) == (
+        MANDATORY_ITEMS,
+        MANDATORY_ITEMS,
+    )
+    assert f"{MANDATORY_ITEMS}/{MANDATORY_ITEMS}" in page
     assert shown.info_sheet.accommodation == "Studio au-dessus de la MSP"
     assert set(HostSite.objects.public()) == {public}
 
@@ -151,13 +154,16 @@ def test_it_counts_the_mandatory_readiness_items_of_the_validated_version(client
     next(row for row in validated["readiness"] if row["code"] == "mssante")["status"] = "missing"
     InfoSheet.objects.filter(pk=sheet.pk).update(published_content=validated)
     # The working copy says otherwise: not public until a manager validates it.
-    sheet_update(sheet=sheet, by=None, readiness={"course_nurse": {"status": "missing"}})
+    sheet_update(sheet=sheet, by=None, readiness={"onboarding": {"status": "missing"}})
 
     response = client.get(reverse("catalogue"))
 
     shown = response.context["page_obj"][0]
-    assert (shown.readiness_mandatory_ok, shown.readiness_mandatory) == (5, MANDATORY_ITEMS)
-    assert f"5/{MANDATORY_ITEMS}" in response.content.decode()
+    assert (shown.readiness_mandatory_ok, shown.readiness_mandatory) == (
+        MANDATORY_ITEMS - 1,
+        MANDATORY_ITEMS,
+    )
+    assert f"{MANDATORY_ITEMS - 1}/{MANDATORY_ITEMS}" in response.content.decode()
 
 
 def test_it_filters_by_region_department_and_territory(client, db):
@@ -315,7 +321,10 @@ def test_it_hides_an_unpublished_site_from_anonymous_and_previews_it_for_its_sec
     assert "Chambre chez l’habitant" in page
     previewed = response.context["site"]
     assert previewed.is_public is False
-    assert (previewed.readiness_mandatory_ok, previewed.readiness_mandatory) == (6, 6)
+    assert (previewed.readiness_mandatory_ok, previewed.readiness_mandatory) == (
+        MANDATORY_ITEMS,
+        MANDATORY_ITEMS,
+    )
 
 
 def test_it_answers_404_to_a_signed_in_user_outside_the_scope_of_a_draft(client, db, outsider_site):

@@ -26,6 +26,7 @@ def mark_ready(sheet, *, except_code=None):
 
 class TestWorkflow:
     def test_it_submits_a_draft_then_refuses_to_submit_it_again(self, api, secretary, draft):
+        draft = make_sheet(draft.site, complete=True)
         api.force_authenticate(secretary)
 
         first = api.post(sheet_url(draft.site, "submit/"))

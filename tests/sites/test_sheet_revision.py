@@ -266,7 +266,7 @@ class TestApi:
         services.sheet_update(
             sheet=world["sheet"],
             by=world["secretary"],
-            readiness={"course_nurse": {"status": "missing"}},
+            readiness={"mssante": {"status": "missing"}},
         )
         services.sheet_submit(sheet=world["sheet"], by=world["secretary"])
         api.force_authenticate(world["manager"])

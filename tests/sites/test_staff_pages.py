@@ -83,7 +83,7 @@ def readiness_data(sheet: InfoSheet, **statuses: str) -> dict:
 
 @pytest.fixture
 def sheet(site):
-    return make_sheet(site, patients_profile="Patientèle âgée, rurale")
+    return make_sheet(site, complete=True, patients_profile="Patientèle âgée, rurale")
 
 
 # --- Editing sections -----------------------------------------------------------------------

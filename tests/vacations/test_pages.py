@@ -669,9 +669,9 @@ class TestOpenDaysSearch:
 
         assert [v.pk for v in response.context["page_obj"]] == [shown.pk]
         row = response.context["page_obj"][0]
-        assert (row.readiness_mandatory_ok, row.readiness_mandatory) == (5, 6)
+        assert (row.readiness_mandatory_ok, row.readiness_mandatory) == (6, 7)
         page = response.content.decode()
-        assert "5/6" in page
+        assert "6/7" in page
         assert "Châteaumeillant" in page
         assert {past.pk, hidden.pk, taken.pk}.isdisjoint(
             int(pk) for pk in ids_of(response, "request")
