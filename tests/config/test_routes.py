@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -47,7 +48,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create
 from continuity import services as continuity
 from continuity.models import IncomingResult
-from sites.models import Membership
+from sites.models import AccommodationOffer, Membership
 from tests.factories import (
     HostSiteFactory,
     MembershipFactory,
@@ -57,6 +58,7 @@ from tests.factories import (
     make_sheet,
     open_day,
 )
+from vacations.models import Expense, NightRequest
 
 ROLES = (
     "anonymous",
@@ -192,6 +194,16 @@ EXPECTED: dict[tuple[str, str], Case] = {
         "day_booked", IN="302 302 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/demander/", "POST"): Case("day_open", IN="302 302 403 403 403 403 403 403"),
+    # A day's practical side (issue 13 § 5): its volunteer's expenses, the nights it asked.
+    ("jours/<int:pk>/frais/", "POST"): Case(
+        "day_past", IN="302 302 403 403 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+    ),
+    ("jours/<int:pk>/frais/<int:expense_pk>/supprimer/", "POST"): Case(
+        "expense", IN="302 302 403 403 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+    ),
+    ("jours/<int:pk>/nuits/<int:night_pk>/reponse/", "POST"): Case(
+        "night", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+    ),
     ("jours/<int:pk>/retirer/", "POST"): Case(
         "day_booked", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
@@ -484,6 +496,24 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("api/v1/vacations/<pk>/request/", "POST"): Case(
         "day_open", IN="401 409 403 403 403 403 403 403", api=("vacation_request_page", "POST")
     ),
+    ("api/v1/vacations/<pk>/expenses/", "GET"): Case(
+        "day_past", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/vacations/<pk>/expenses/", "POST"): Case(
+        "day_past", IN="401 400 403 403 403 403 403 400", OUT="401 404 404 404 404 404 403 400"
+    ),
+    ("api/v1/vacations/<pk>/expenses/<expense_id>/", "PATCH"): Case(
+        "expense", IN="401 200 403 403 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
+    ("api/v1/vacations/<pk>/expenses/<expense_id>/", "DELETE"): Case(
+        "expense", IN="401 204 403 403 403 403 403 204", OUT="401 404 404 404 404 404 403 204"
+    ),
+    ("api/v1/vacations/<pk>/nights/", "GET"): Case(
+        "night", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/vacations/<pk>/nights/<night_id>/<decision>/", "POST"): Case(
+        "night", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
     ("api/v1/vacations/<pk>/withdraw/", "POST"): Case(
         "day_booked",
         IN="401 200 403 403 403 403 403 403",
@@ -665,6 +695,24 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         "region": territory.department.region,
         "site_feed": site,
         "volunteer_feed": volunteer,
+        # A day's practical side: an expense of the past day, a night asked with a request.
+        "expense": Expense.objects.create(
+            vacation=past, kind="ticket", ticket_kind="bus", amount=Decimal("8.00")
+        ),
+        "night": NightRequest.objects.create(
+            vacation=open_day(
+                site, today + timedelta(days=23), status="requested", volunteer=volunteer
+            ),
+            offer=AccommodationOffer.objects.create(
+                site=site,
+                kind="flat",
+                offered_by="epci",
+                address="1 place de la Mairie",
+                contact_name="Mairie",
+                contact_phone="0248000000",
+            ),
+            night=today + timedelta(days=23),
+        ),  # fmt: skip
     }
     return place
 
@@ -729,6 +777,14 @@ class World:
 
 
 def _value(param: str, obj) -> str:
+    if isinstance(obj, Expense | NightRequest):  # a day's row: the day, then the row
+        return (
+            str(obj.vacation_id)
+            if param == "pk"
+            else "decline"
+            if param == "decision"
+            else str(obj.pk)
+        )
     if param == "code":
         return obj.code
     if param == "section":
