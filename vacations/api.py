@@ -77,7 +77,9 @@ class CompleteSerializer(serializers.Serializer):
 class NightAskSerializer(serializers.Serializer):
     """Nights at one of the site's accommodation offers, asked with the day request."""
 
-    offer = serializers.IntegerField(help_text="An id from the sheet's `accommodation_offers`.")
+    offer = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="An id from the sheet's `accommodation_offers`."
+    )
     nights = serializers.ListField(
         child=serializers.DateField(),
         min_length=1,

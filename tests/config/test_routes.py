@@ -194,12 +194,13 @@ EXPECTED: dict[tuple[str, str], Case] = {
         "day_booked", IN="302 302 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/demander/", "POST"): Case("day_open", IN="302 302 403 403 403 403 403 403"),
-    # A day's practical side (issue 13 § 5): its volunteer's expenses, the nights it asked.
+    # A day's practical side (issue 13 § 5): its volunteer's expenses (only its own: not
+    # even an operator enters them), the nights it asked (the site answers).
     ("jours/<int:pk>/frais/", "POST"): Case(
-        "day_past", IN="302 302 403 403 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+        "day_past", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
     ("jours/<int:pk>/frais/<int:expense_pk>/supprimer/", "POST"): Case(
-        "expense", IN="302 302 403 403 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+        "expense", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
     ("jours/<int:pk>/nuits/<int:night_pk>/reponse/", "POST"): Case(
         "night", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
@@ -500,13 +501,13 @@ EXPECTED: dict[tuple[str, str], Case] = {
         "day_past", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
     ("api/v1/vacations/<pk>/expenses/", "POST"): Case(
-        "day_past", IN="401 400 403 403 403 403 403 400", OUT="401 404 404 404 404 404 403 400"
+        "day_past", IN="401 400 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
     ),
     ("api/v1/vacations/<pk>/expenses/<expense_id>/", "PATCH"): Case(
-        "expense", IN="401 200 403 403 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+        "expense", IN="401 200 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
     ),
     ("api/v1/vacations/<pk>/expenses/<expense_id>/", "DELETE"): Case(
-        "expense", IN="401 204 403 403 403 403 403 204", OUT="401 404 404 404 404 404 403 204"
+        "expense", IN="401 204 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
     ),
     ("api/v1/vacations/<pk>/nights/", "GET"): Case(
         "night", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
