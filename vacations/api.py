@@ -156,7 +156,8 @@ class VacationViewSet(
         "complete": "vacations.close_day",
         "request_day": "vacations.request_day",
         "withdraw": "vacations.withdraw_day",
-        "decide_night": "vacations.decide_night",
+        "confirm_night": "vacations.decide_night",
+        "decline_night": "vacations.decide_night",
     }
     # The transition that closes a day. The routed viewset is continuity's subclass, which
     # puts the closure gate (exams listed, handover written) in front of it: DESIGN.md
@@ -223,23 +224,35 @@ class VacationViewSet(
         vacation = self.get_object()
         return Response(NightSerializer(vacation.nights.select_related("offer"), many=True).data)
 
-    @extend_schema(request=None, responses=NightSerializer)
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path=r"nights/(?P<night_id>[0-9]+)/(?P<decision>confirm|decline)",
-        url_name="night-decide",
-    )
-    def decide_night(self, request, pk=None, night_id=None, decision=None):
-        """The site's staff confirm or decline a night (requested → confirmed|declined)."""
+    def _decide_night(self, night_id, *, confirm: bool) -> Response:
         vacation = self.get_object()
         night = vacation.nights.filter(pk=night_id).first()
         if night is None:
             raise NotFound()
-        night = day_expenses.night_decide(
-            night=night, by=request.user, confirm=decision == "confirm"
-        )
+        night = day_expenses.night_decide(night=night, by=self.request.user, confirm=confirm)
         return Response(NightSerializer(night).data)
+
+    @extend_schema(request=None, responses=NightSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"nights/(?P<night_id>[0-9]+)/confirm",
+        url_name="night-confirm",
+    )
+    def confirm_night(self, request, pk=None, night_id=None):
+        """The site's staff confirm a night asked with the day (requested → confirmed)."""
+        return self._decide_night(night_id, confirm=True)
+
+    @extend_schema(request=None, responses=NightSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"nights/(?P<night_id>[0-9]+)/decline",
+        url_name="night-decline",
+    )
+    def decline_night(self, request, pk=None, night_id=None):
+        """The site's staff decline a night asked with the day (requested → declined)."""
+        return self._decide_night(night_id, confirm=False)
 
     def _own_day(self) -> Vacation:
         vacation = self.get_object()

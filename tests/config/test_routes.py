@@ -512,7 +512,10 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("api/v1/vacations/<pk>/nights/", "GET"): Case(
         "night", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
     ),
-    ("api/v1/vacations/<pk>/nights/<night_id>/<decision>/", "POST"): Case(
+    ("api/v1/vacations/<pk>/nights/<night_id>/confirm/", "POST"): Case(
+        "night", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
+    ("api/v1/vacations/<pk>/nights/<night_id>/decline/", "POST"): Case(
         "night", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
     ),
     ("api/v1/vacations/<pk>/withdraw/", "POST"): Case(
@@ -779,13 +782,7 @@ class World:
 
 def _value(param: str, obj) -> str:
     if isinstance(obj, Expense | NightRequest):  # a day's row: the day, then the row
-        return (
-            str(obj.vacation_id)
-            if param == "pk"
-            else "decline"
-            if param == "decision"
-            else str(obj.pk)
-        )
+        return str(obj.vacation_id) if param == "pk" else str(obj.pk)
     if param == "code":
         return obj.code
     if param == "section":
