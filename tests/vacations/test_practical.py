@@ -169,6 +169,8 @@ def test_the_database_keeps_amounts_non_negative_and_one_accommodation_per_day(w
 
 
 def test_expenses_appear_on_the_statement_and_its_pdf(api, client, world, tmp_path):
+    """Seed 002 (`002_33d841807c9580c5.txt`), line 2384: travel costs are taken in charge;
+    seed 001 (`001_c38d14cbaa092853.txt`), line 11: 200 EUR a day, beside them."""
     day = world["done"]
     api.force_authenticate(world["volunteer"].user)
     add(api, day, kind="car", km=100)  # 63.60
@@ -194,6 +196,8 @@ def test_expenses_appear_on_the_statement_and_its_pdf(api, client, world, tmp_pa
 
 
 def test_validated_statement_freezes_expenses(api, client, world):
+    """Seed 000 (`000_f357cf44203102b3.txt`), line 40: the ARS pilots the payment; what its
+    manager validated (expenses of seed 002, line 2370, included) no longer moves."""
     day = world["done"]
     api.force_authenticate(world["volunteer"].user)
     ticket = add(api, day, kind="ticket", ticket_kind="bus", amount="12.00").json()
@@ -225,6 +229,8 @@ def test_validated_statement_freezes_expenses(api, client, world):
 
 
 def test_the_indemnities_export_carries_expenses(api, world):
+    """Seed 002 (`002_33d841807c9580c5.txt`), line 2370: mileage costs paid by the ARS, so its
+    payer's export carries them beside the indemnities."""
     day = world["done"]
     api.force_authenticate(world["volunteer"].user)
     add(api, day, kind="car", km=50)  # 31.80
@@ -324,6 +330,8 @@ def test_the_site_staff_edit_the_offers_with_the_sheet(client, world):
 def test_a_volunteer_asks_for_a_night_with_the_day_request_and_the_site_confirms(
     api, client, world
 ):
+    """Seed 000 (`000_f357cf44203102b3.txt`), line 67: accommodation with the host commune or
+    EPCI, asked for with the day."""
     site, volunteer = world["site"], world["volunteer"]
     day = open_day(site, date(2027, 4, 21))
     api.force_authenticate(volunteer.user)
@@ -407,8 +415,8 @@ def test_a_night_is_the_one_before_or_of_the_day_at_the_sites_own_offer(api, wor
 
 
 def test_no_accommodation_expense_for_a_night_the_site_provides(api, world):
-    """Seed 002, line 584: help with accommodation is not paid twice (no cumulation with the
-    accommodation provided)."""
+    """Seed 002 (`002_33d841807c9580c5.txt`), line 584: help with accommodation does not add up
+    with accommodation provided in kind; seed 000, line 67."""
     day = world["done"]
     NightRequest.objects.create(vacation=day, offer=world["offer"], night=day.date,
                                 status="confirmed", decided_at=NOW)  # fmt: skip
