@@ -57,6 +57,8 @@ KIND_LABELS: dict[str, str] = {
     "vacation_requested": _("A volunteer asks for a day at your site"),
     "vacation_booked": _("A day is booked for you"),
     "vacation_declined": _("Your request for a day is declined"),
+    "night_confirmed": _("A night at the site's accommodation is confirmed"),
+    "night_declined": _("A night at the site's accommodation is declined"),
     "vacation_withdrawn": _("A volunteer withdraws from a day"),
     "vacation_cancelled": _("A day you were booked on is cancelled"),
     "vacation_reminder": _("Reminders before your days"),

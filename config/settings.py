@@ -405,6 +405,11 @@ CELERY_BEAT_SCHEDULE = {
 RELEVE_MAX_DAYS_PER_MONTH = 2
 RELEVE_DAY_INDEMNITY = "200.00"
 RELEVE_HALF_DAY_INDEMNITY = "100.00"
+# Travel by car is refunded per kilometre (round trip, as the volunteer enters it) at this rate,
+# in euros: the tax administration's mileage scale for a 5 CV car (0.636 EUR/km in 2025) is the
+# usual reference; the ARS may set its own. Read when the expense is entered (its amount is
+# stored): changing the rate never changes an expense already entered.
+RELEVE_KM_RATE = env("RELEVE_KM_RATE", default="0.636")
 # A period's usual hours (Paris time): the start is when a volunteer is expected unless the
 # day's preparation sets the arrival time (the reminders tell it); the calendar feeds show both.
 # (Host sites' sheets hold no opening hours yet: these are everyone's.)

@@ -45,7 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from reports.models import Statement
 from reports.scope import Place
 from reports.tables import Column, Table
-from vacations.models import Vacation, period_weight
+from vacations.models import Expense, Vacation, period_weight
 
 Status = Statement.Status
 ZERO_DAYS = Decimal("0.0")
@@ -96,6 +96,32 @@ def _sum_amount(condition: Q | None = None) -> Coalesce:
         Value(ZERO),
         output_field=DecimalField(max_digits=12, decimal_places=2),
     )
+
+
+def _day_expenses(accommodation: bool) -> Subquery:
+    """What a day's volunteer spent on travel (or on accommodation), a subquery per day: summed
+    per group by `_sum_expenses` without multiplying the days' indemnities by a join."""
+    spent = Expense.objects.filter(vacation=OuterRef("pk"))
+    kind = Q(kind=Expense.Kind.ACCOMMODATION)
+    spent = spent.filter(kind) if accommodation else spent.exclude(kind)
+    return Subquery(
+        spent.order_by().values("vacation").annotate(total=Sum("amount")).values("total")[:1],
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def _sum_expenses(accommodation: bool) -> Coalesce:
+    return Coalesce(
+        Sum(_day_expenses(accommodation)),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def expense_sums() -> dict:
+    """The expenses of the volunteers' closed days (issue 13 § 5), beside their indemnities:
+    `travel` (car and tickets) and `accommodation`, for `.aggregate()` or `.annotate()`."""
+    return {"travel": _sum_expenses(False), "accommodation": _sum_expenses(True)}
 
 
 def figures(days: QuerySet[Vacation]) -> dict:
@@ -238,6 +264,10 @@ VOLUNTEER_COLUMNS = [
     Column("territory_name", _("Territory"), "text"),
     Column("days", _("Days"), "decimal"),
     Column("amount", _("Amount"), "money"),
+    # Additive (issue 13 § 5): what the volunteer spent, paid with the same statement.
+    Column("travel", _("Travel expenses"), "money"),
+    Column("accommodation", _("Accommodation expenses"), "money"),
+    Column("total", _("Total with expenses"), "money"),
     Column("status", _("Statement status code"), "text", hidden=True),
     Column("status_label", _("Statement"), "text"),
 ]
@@ -258,7 +288,7 @@ def volunteer_rows(place: Place, month: Date) -> QuerySet:
             "site__territory__name",
             "statement_status",
         )
-        .annotate(days=_sum_days(), amount=_sum_amount())
+        .annotate(days=_sum_days(), amount=_sum_amount(), **expense_sums())
         .order_by(
             "volunteer__user__last_name",
             "volunteer__user__first_name",
@@ -285,6 +315,9 @@ def volunteer_row(row: dict, place: Place, month: Date) -> dict:
         "territory_name": row["site__territory__name"],
         "days": row["days"],
         "amount": row["amount"],
+        "travel": row["travel"],
+        "accommodation": row["accommodation"],
+        "total": row["amount"] + row["travel"] + row["accommodation"],
         "status": row["statement_status"],
         "status_label": str(Status(row["statement_status"]).label),
         "links": {"days": link, "amount": link},
@@ -301,12 +334,22 @@ def volunteer_table(place: Place, month: Date, rows=None) -> Table:
         for row in rows:
             yield volunteer_row(row, place, month)
 
-    totals = figures(closed_days(month).filter(site__in=place.sites))
+    totals = (
+        closed_days(month)
+        .filter(site__in=place.sites)
+        .aggregate(days=_sum_days(), amount=_sum_amount(), **expense_sums())
+    )
     return Table(
         "indemnities",
         VOLUNTEER_COLUMNS,
         table_rows(),
-        totals={"days": totals["days"], "amount": totals["amount"]},
+        totals={
+            "days": totals["days"],
+            "amount": totals["amount"],
+            "travel": totals["travel"],
+            "accommodation": totals["accommodation"],
+            "total": totals["amount"] + totals["travel"] + totals["accommodation"],
+        },
         meta={"month": month_label(month)},
     )
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.text import slugify
@@ -19,7 +20,7 @@ from accounts.permissions import allowed
 from config.api import PDFRenderer
 from sites import access, services
 from sites.models import HostSite, InfoSheet, Membership, Region, Territory
-from sites.models.sheets import KeyContact, PracticeMode, SheetReadiness
+from sites.models.sheets import AccommodationOffer, KeyContact, PracticeMode, SheetReadiness
 from sites.revisions import SheetVersion, is_published, published_version
 
 
@@ -78,6 +79,21 @@ class KeyContactSerializer(serializers.ModelSerializer):
         fields = ["service", "name", "phone", "priority"]
 
 
+class AccommodationOfferSerializer(serializers.ModelSerializer):
+    """Accommodation the host commune or EPCI offers (live: outside the validated version).
+    On write, an entry with the `id` of an offer changes it, one without adds one, and an
+    offer left out of the list is removed."""
+
+    id = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = AccommodationOffer
+        fields = [
+            "id", "kind", "offered_by", "address", "contact_name", "contact_phone",
+            "nights_available",
+        ]  # fmt: skip
+
+
 class EquipmentEntrySerializer(serializers.Serializer):
     code = serializers.CharField(source="item.code", max_length=50)
     label = serializers.CharField(source="item.label", read_only=True)
@@ -97,6 +113,7 @@ class InfoSheetSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=PracticeMode.choices), required=False
     )
     contacts = KeyContactSerializer(many=True, required=False)
+    accommodation_offers = AccommodationOfferSerializer(many=True, required=False)
     equipment = EquipmentEntrySerializer(many=True, required=False)
     readiness = ReadinessEntrySerializer(many=True, required=False)
 
@@ -106,7 +123,8 @@ class InfoSheetSerializer(serializers.ModelSerializer):
             "status", "patients_profile", "daily_consultations", "practice_modes",
             "team_description", "secretariat_description", "functioning_description",
             "protocols", "information_system", "remuneration", "accommodation", "transport",
-            "consultation_minutes", "contacts", "equipment", "readiness", "submitted_at",
+            "consultation_minutes", "contacts", "accommodation_offers", "equipment", "readiness",
+            "submitted_at",
             "published_at", "changed_since_publication", "updated_at", "revision_status",
             "revision_submitted_at", "return_comment",
         ]  # fmt: skip
@@ -288,7 +306,7 @@ class HostSiteViewSet(
         if write or sheet is None:
             sheet = services.ensure_sheet(site)
         return InfoSheet.objects.prefetch_related(
-            "contacts", "equipment__item", "readiness__item"
+            "contacts", "equipment__item", "readiness__item", "site__accommodation_offers"
         ).get(pk=sheet.pk)
 
     def _readable_site(self) -> HostSite:
@@ -318,19 +336,25 @@ class HostSiteViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         contacts = data.pop("contacts", None)
+        offers = data.pop("accommodation_offers", None)
         equipment = data.pop("equipment", None)
         readiness = data.pop("readiness", None)
-        services.sheet_update(
-            sheet=sheet,
-            by=request.user,
-            fields=data,
-            contacts=contacts,
-            equipment={e["item"]["code"]: e["available"] for e in equipment or []},
-            readiness={
-                r["item"]["code"]: {k: r[k] for k in ("status", "note") if k in r}
-                for r in readiness or []
-            },
-        )
+        with transaction.atomic():  # the sheet and its offers, all or nothing
+            services.sheet_update(
+                sheet=sheet,
+                by=request.user,
+                fields=data,
+                contacts=contacts,
+                equipment={e["item"]["code"]: e["available"] for e in equipment or []},
+                readiness={
+                    r["item"]["code"]: {k: r[k] for k in ("status", "note") if k in r}
+                    for r in readiness or []
+                },
+            )
+            if offers is not None:
+                services.accommodation_offers_update(
+                    site=sheet.site, by=request.user, offers=offers
+                )
         return Response(InfoSheetSerializer(self._sheet(write=True)).data)
 
     @extend_schema(request=None, responses=InfoSheetSerializer)

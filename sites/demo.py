@@ -234,6 +234,16 @@ REVISION = {
 }
 
 
+DEMO_OFFER = {
+    "kind": "communal_gite",
+    "offered_by": "commune",
+    "address": "Gîte communal, 3 place de la Mairie",
+    "contact_name": "Secrétariat de mairie",
+    "contact_phone": "02 54 00 12 34",
+    "nights_available": "Du lundi au jeudi, sur demande la veille",
+}
+
+
 def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
     """Fill each sheet once: a sheet that left the draft state, or has contacts, is done."""
     cvl = {name for name, site in sites.items() if site.territory.department.region_id == "24"}
@@ -256,6 +266,9 @@ def _seed_sheets(sites: dict[str, HostSite], *, publisher: User) -> None:
             equipment={item.code: True for item in EquipmentItem.objects.all()},
             readiness=readiness,
         )
+        if fate == "published":
+            # The commune's gîte (seed 000, line 67: accommodation with the commune or EPCI).
+            services.accommodation_offers_update(site=sites[name], by=None, offers=[DEMO_OFFER])
         if fate in ("submitted", "published"):
             services.sheet_submit(sheet=sheet, by=None)
         if fate == "published":

@@ -19,6 +19,7 @@ from accounts.forms import DsfrFormMixin, ServiceError
 from sites import services
 from sites.catalogues import DERIVED_READINESS
 from sites.models import (
+    AccommodationOffer,
     HostSite,
     InfoSheet,
     KeyContact,
@@ -326,6 +327,72 @@ def contact_formset_with_new_row(
 ) -> BaseKeyContactFormSet:
     """The rows as typed, unvalidated, plus a blank one (the "Add a contact" button)."""
     return KeyContactFormSet(initial=posted.typed_rows(), prefix=prefix)
+
+
+class AccommodationOfferForm(DsfrModelForm):
+    # Which offer a row is (blank: a new one): nights asked keep pointing at their offer.
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = AccommodationOffer
+        fields = (
+            "kind",
+            "offered_by",
+            "address",
+            "contact_name",
+            "contact_phone",
+            "nights_available",
+        )
+
+
+OFFER_FIELDS = ("id", *AccommodationOfferForm.Meta.fields)
+
+
+class BaseAccommodationOfferFormSet(BaseKeyContactFormSet):
+    """The site's accommodation offers, updated as a whole by
+    `sites.services.accommodation_offers_update`."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        forms.BaseFormSet.add_fields(self, form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = _("Remove this accommodation")
+
+    def offers(self) -> list[dict[str, Any]]:
+        return [
+            {name: row[name] for name in OFFER_FIELDS}
+            for row in self.cleaned_data
+            if row and not row.get("DELETE") and any(row.get(n) for n in OFFER_FIELDS[1:])
+        ]
+
+    def typed_rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for form in self.forms:
+            if "DELETE" in form.fields and form["DELETE"].value():
+                continue
+            row = {name: form[name].value() for name in OFFER_FIELDS}
+            if any(row.values()):
+                rows.append(row)
+        return rows
+
+
+AccommodationOfferFormSet = forms.formset_factory(
+    AccommodationOfferForm,
+    formset=BaseAccommodationOfferFormSet,
+    extra=1,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=20,
+    validate_max=True,
+)
+
+
+def offer_formset(*, offers, prefix: str, data=None) -> BaseAccommodationOfferFormSet:
+    initial = [{name: getattr(o, name) for name in OFFER_FIELDS} for o in offers]
+    return AccommodationOfferFormSet(data, initial=initial, prefix=prefix)
+
+
+def offer_formset_with_new_row(posted, prefix: str) -> BaseAccommodationOfferFormSet:
+    return AccommodationOfferFormSet(initial=posted.typed_rows(), prefix=prefix)
 
 
 class EquipmentForm(DsfrForm):

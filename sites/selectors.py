@@ -96,6 +96,8 @@ def sheet_context(site: HostSite) -> dict[str, Any]:
             },
         ],
         "readiness": version.readiness if version else [],
+        # Live, outside the validated version: the staff keep it current (`sites.services`).
+        "accommodation_offers": list(site.accommodation_offers.all()),
     }
 
 

@@ -21,6 +21,7 @@ from accounts.notifications import notify
 from accounts.roles import FOLLOW_UP_ROLES, SITE_STAFF_ROLES, Role
 from sites.catalogues import COURSE_NURSE_ITEM, DERIVED_READINESS
 from sites.models import (
+    AccommodationOffer,
     Commune,
     EquipmentItem,
     HostSite,
@@ -206,6 +207,62 @@ def sheet_update(
     if changed:
         save_tracked(sheet, by=by, validate=True)
     return sheet
+
+
+OFFER_FIELDS = (
+    "kind", "offered_by", "address", "contact_name", "contact_phone", "nights_available",
+)  # fmt: skip
+
+
+@transaction.atomic
+def accommodation_offers_update(
+    *, site: HostSite, by, offers: Iterable[Mapping[str, Any]]
+) -> list[AccommodationOffer]:
+    """Set the accommodation the host commune or EPCI offers at `site` (seed 000, line 67):
+    an entry with the `id` of one of the site's offers changes it, one without adds one, an
+    offer left out is removed (the nights asked keep their answer). Practical logistics the
+    staff keep current: shown live on the sheet, outside its validated version. A bad entry
+    raises a `ValidationError` naming the field (`accommodation_offers`); nothing is written."""
+    HostSite.objects.select_for_update().filter(pk=site.pk).first()
+    current = {offer.pk: offer for offer in site.accommodation_offers.all()}
+    kept: list[AccommodationOffer] = []
+    for position, entry in enumerate(offers):
+        offer_id = entry.get("id")
+        if offer_id:
+            offer = current.get(offer_id)
+            if offer is None or offer in kept:
+                raise ValidationError(
+                    {
+                        "accommodation_offers": [
+                            _("Unknown accommodation: %(id)s.") % {"id": offer_id}
+                        ]
+                    }
+                )
+        else:
+            offer = AccommodationOffer(site=site)
+        for name in OFFER_FIELDS:
+            value = entry.get(name, getattr(offer, name) if offer.pk else "")
+            setattr(offer, name, (value or "").strip() if isinstance(value, str) else value)
+        offer.position = position
+        try:
+            offer.full_clean()
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    "accommodation_offers": [
+                        f"{name}: {' '.join(messages)}"
+                        for name, messages in exc.message_dict.items()
+                    ]
+                }
+            ) from exc
+        kept.append(offer)
+    for offer in kept:
+        save_tracked(offer, by=by)
+    for offer in current.values():
+        if offer not in kept:
+            offer._history_user = by
+            offer.delete()
+    return kept
 
 
 def _replace_contacts(sheet: InfoSheet, contacts: list[Mapping[str, Any]], *, by) -> bool:

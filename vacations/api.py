@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 from accounts.permissions import ObjectRulesPermission, allowed
 from config.api import PDFRenderer
 from sites.models import HostSite
+from vacations import expenses as day_expenses
 from vacations import services
-from vacations.models import Vacation
+from vacations.models import Expense, NightRequest, Vacation
 from vacations.selectors import bookable_by
 from vacations.statements import monthly_statement, parse_month, statement_pdf
 from volunteers.models import Period, Volunteer
@@ -73,6 +74,59 @@ class CompleteSerializer(serializers.Serializer):
     no_exams = serializers.BooleanField(required=False, default=False)
 
 
+class NightAskSerializer(serializers.Serializer):
+    """Nights at one of the site's accommodation offers, asked with the day request."""
+
+    offer = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="An id from the sheet's `accommodation_offers`."
+    )
+    nights = serializers.ListField(
+        child=serializers.DateField(),
+        min_length=1,
+        max_length=2,
+        help_text="The night before the day and/or the night of the day.",
+    )
+    note = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
+
+
+class RequestSerializer(serializers.Serializer):
+    accommodation = NightAskSerializer(required=False, allow_null=True)
+
+
+class NightSerializer(serializers.ModelSerializer):
+    offer_kind = serializers.CharField(source="offer.kind", read_only=True, default=None)
+    offer_address = serializers.CharField(source="offer.address", read_only=True, default=None)
+
+    class Meta:
+        model = NightRequest
+        fields = [
+            "id", "vacation", "offer", "offer_kind", "offer_address", "night", "note", "status",
+            "decided_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ExpenseSerializer(serializers.ModelSerializer):
+    """A day's expense. `amount`: for a car trip, computed from `km` at the settings' rate
+    per kilometre (read-only then); tickets and accommodation give it."""
+
+    amount = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    km = serializers.IntegerField(
+        min_value=0, max_value=day_expenses.MAX_KM, required=False, allow_null=True
+    )
+    ticket_kind = serializers.ChoiceField(
+        choices=Expense.TicketKind.choices, required=False, allow_blank=True
+    )
+
+    class Meta:
+        model = Expense
+        fields = ["id", "vacation", "kind", "ticket_kind", "km", "amount", "receipt_note"]
+        read_only_fields = ["id", "vacation"]
+        extra_kwargs = {"kind": {"required": False}, "receipt_note": {"required": False}}
+
+
 class VacationFilter(django_filters.FilterSet):
     territory = django_filters.NumberFilter(field_name="site__territory")
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte")
@@ -102,6 +156,8 @@ class VacationViewSet(
         "complete": "vacations.close_day",
         "request_day": "vacations.request_day",
         "withdraw": "vacations.withdraw_day",
+        "confirm_night": "vacations.decide_night",
+        "decline_night": "vacations.decide_night",
     }
     # The transition that closes a day. The routed viewset is continuity's subclass, which
     # puts the closure gate (exams listed, handover written) in front of it: DESIGN.md
@@ -144,14 +200,110 @@ class VacationViewSet(
 
     # --- transitions --------------------------------------------------------------------------
 
-    @extend_schema(request=None, responses=VacationSerializer)
+    @extend_schema(request=RequestSerializer, responses=VacationSerializer)
     @action(detail=True, methods=["post"], url_path="request", url_name="request")
     def request_day(self, request, pk=None):
         # Not named `request`: that would shadow the view's `self.request`.
         vacation = self.get_object()
+        body = RequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
         return self._answer(
-            services.vacation_request(vacation=vacation, volunteer=self._my_profile())
+            services.vacation_request(
+                vacation=vacation,
+                volunteer=self._my_profile(),
+                accommodation=body.validated_data.get("accommodation"),
+            )
         )
+
+    # --- the day's practical side: nights at the site, expenses ----------------------------
+
+    @extend_schema(request=None, responses=NightSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def nights(self, request, pk=None):
+        """The nights asked with the day, and the site's answers."""
+        vacation = self.get_object()
+        return Response(NightSerializer(vacation.nights.select_related("offer"), many=True).data)
+
+    def _decide_night(self, night_id, *, confirm: bool) -> Response:
+        vacation = self.get_object()
+        night = vacation.nights.filter(pk=night_id).first()
+        if night is None:
+            raise NotFound()
+        night = day_expenses.night_decide(night=night, by=self.request.user, confirm=confirm)
+        return Response(NightSerializer(night).data)
+
+    @extend_schema(request=None, responses=NightSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"nights/(?P<night_id>[0-9]+)/confirm",
+        url_name="night-confirm",
+    )
+    def confirm_night(self, request, pk=None, night_id=None):
+        """The site's staff confirm a night asked with the day (requested → confirmed)."""
+        return self._decide_night(night_id, confirm=True)
+
+    @extend_schema(request=None, responses=NightSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"nights/(?P<night_id>[0-9]+)/decline",
+        url_name="night-decline",
+    )
+    def decline_night(self, request, pk=None, night_id=None):
+        """The site's staff decline a night asked with the day (requested → declined)."""
+        return self._decide_night(night_id, confirm=False)
+
+    def _own_day(self) -> Vacation:
+        vacation = self.get_object()
+        if not allowed(self.request.user, "vacations.claim_expenses", vacation):
+            raise PermissionDenied(_("Only the day's volunteer enters its expenses."))
+        return vacation
+
+    @extend_schema(methods=["GET"], request=None, responses=ExpenseSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ExpenseSerializer, responses={201: ExpenseSerializer})
+    @action(detail=True, methods=["get", "post"], url_path="expenses", pagination_class=None)
+    def expenses(self, request, pk=None):
+        """The day's expenses (its volunteer, its site's staff and managers read them); its
+        volunteer adds one."""
+        if request.method == "GET":
+            vacation = self.get_object()
+            return Response(ExpenseSerializer(vacation.expenses.all(), many=True).data)
+        vacation = self._own_day()
+        body = ExpenseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if "kind" not in data:
+            raise ValidationError({"kind": [_("This field is required.")]})
+        expense = day_expenses.expense_add(
+            vacation=vacation, by=request.user, **_expense_values(data)
+        )
+        return Response(ExpenseSerializer(expense).data, status=201)
+
+    @extend_schema(methods=["PATCH"], request=ExpenseSerializer, responses=ExpenseSerializer)
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path=r"expenses/(?P<expense_id>[0-9]+)",
+        url_name="expense",
+    )
+    def expense(self, request, pk=None, expense_id=None):
+        """Change or remove one of the day's expenses (its volunteer, until the statement of
+        its month is validated: then `409 invalid_transition`)."""
+        vacation = self._own_day()
+        found = vacation.expenses.filter(pk=expense_id).first()
+        if found is None:
+            raise NotFound()
+        if request.method == "DELETE":
+            day_expenses.expense_delete(expense=found, by=request.user)
+            return Response(status=204)
+        body = ExpenseSerializer(found, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changed = day_expenses.expense_update(
+            expense=found, by=request.user, **_expense_values(body.validated_data)
+        )
+        return Response(ExpenseSerializer(changed).data)
 
     @extend_schema(request=BookSerializer, responses=VacationSerializer)
     @action(detail=True, methods=["post"])
@@ -211,12 +363,25 @@ class VacationViewSet(
         return self._answer(services.vacation_no_show(vacation=self.get_object(), by=request.user))
 
 
+def _expense_values(data: dict) -> dict:
+    """The serializer's data as `vacations.expenses`' arguments (none is invented)."""
+    return {
+        name: data[name]
+        for name in ("kind", "km", "amount", "ticket_kind", "receipt_note")
+        if name in data
+    }
+
+
 class StatementLineSerializer(serializers.ModelSerializer):
     site_name = serializers.CharField(source="site.name")
+    expenses = ExpenseSerializer(many=True, read_only=True)
 
     class Meta:
         model = Vacation
-        fields = ["id", "date", "period", "site", "site_name", "consultations_count", "indemnity"]
+        fields = [
+            "id", "date", "period", "site", "site_name", "consultations_count", "indemnity",
+            "expenses",
+        ]  # fmt: skip
 
 
 class StatementSerializer(serializers.Serializer):
@@ -225,6 +390,14 @@ class StatementSerializer(serializers.Serializer):
     days = serializers.DecimalField(max_digits=4, decimal_places=1)
     amount = serializers.DecimalField(max_digits=8, decimal_places=2)
     consultations = serializers.IntegerField()
+    travel = serializers.DecimalField(max_digits=9, decimal_places=2, help_text="Travel expenses.")
+    accommodation = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text="Accommodation expenses."
+    )
+    expenses = serializers.DecimalField(max_digits=9, decimal_places=2, help_text="All expenses.")
+    total = serializers.DecimalField(
+        max_digits=9, decimal_places=2, help_text="Indemnities and expenses."
+    )
     lines = StatementLineSerializer(many=True)
 
     def get_month(self, statement) -> str:

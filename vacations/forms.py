@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DsfrFormMixin
 from sites.models import Territory
-from vacations.models import DayPreparation, Vacation
+from vacations.models import DayPreparation, Expense, Vacation
 from vacations.selectors import add_months, month_start
 from volunteers.models import Period, Volunteer
 
@@ -155,6 +155,37 @@ class CompleteForm(PlanningForm):
 def _preparation_field(name: str) -> forms.BooleanField:
     return forms.BooleanField(
         label=capfirst(DayPreparation._meta.get_field(name).verbose_name), required=False
+    )
+
+
+class ExpenseForm(PlanningForm):
+    """One expense of a day (`vacations.expenses` checks what each kind needs)."""
+
+    kind = forms.ChoiceField(label=_("Expense"), choices=Expense.Kind.choices)
+    km = forms.IntegerField(
+        label=_("Kilometres (round trip)"),
+        required=False,
+        min_value=0,
+        help_text=_("By car: the refund is the kilometres at the rate per km."),
+    )
+    ticket_kind = forms.ChoiceField(
+        label=_("Kind of ticket"),
+        required=False,
+        choices=[("", "—"), *Expense.TicketKind.choices],
+    )
+    amount = forms.DecimalField(
+        label=_("Amount paid (EUR)"),
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        help_text=_("Tickets or accommodation: what you paid."),
+    )
+    receipt_note = forms.CharField(
+        label=_("Receipt"),
+        required=False,
+        max_length=300,
+        help_text=_("Where the receipt is, or its reference (optional)."),
     )
 
 

@@ -238,3 +238,116 @@ class DayPreparation(models.Model):
     @property
     def done(self) -> int:
         return sum((self.licence_ready, self.cps_access_checked, self.previous_handover_read))
+
+
+class Expense(models.Model):
+    """What a volunteer spent to come for a day, refunded with the month's statement beside the
+    indemnities (seed 002, line 2370 and 2384: mileage and travel costs paid by the ARS; seed
+    000, line 67: accommodation and transport). Written by `vacations.expenses` only: a car
+    trip's amount is its kilometres at `RELEVE_KM_RATE`; frozen once the statement of the day's
+    territory and month is validated; no accommodation where the site gave a night."""
+
+    class Kind(models.TextChoices):
+        CAR = "car", _("Travel by car")
+        TICKET = "ticket", _("Travel tickets")
+        ACCOMMODATION = "accommodation", _("Accommodation")
+
+    class TicketKind(models.TextChoices):
+        TRAIN = "train", _("Train")
+        BUS = "bus", _("Bus or coach")
+        OTHER = "other", _("Other")
+
+    vacation = models.ForeignKey(
+        Vacation, on_delete=models.PROTECT, related_name="expenses", verbose_name=_("day")
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    ticket_kind = models.CharField(
+        _("kind of ticket"), max_length=10, choices=TicketKind.choices, blank=True
+    )
+    km = models.PositiveIntegerField(_("kilometres"), null=True, blank=True)
+    amount = models.DecimalField(_("amount (EUR)"), max_digits=8, decimal_places=2)
+    receipt_note = models.CharField(
+        _("receipt"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the receipt is, or its reference (ticket number, invoice…)."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("expense")
+        verbose_name_plural = _("expenses")
+        ordering = ["vacation", "kind", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="expense_amount_not_negative"),
+            models.CheckConstraint(
+                condition=(Q(kind="car") & Q(km__isnull=False) & Q(km__gte=0))
+                | (~Q(kind="car") & Q(km__isnull=True)),
+                name="expense_car_has_km",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="ticket") & ~Q(ticket_kind=""))
+                | (~Q(kind="ticket") & Q(ticket_kind="")),
+                name="expense_ticket_has_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["vacation"],
+                condition=Q(kind="accommodation"),
+                name="expense_one_accommodation_per_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vacation} — {self.get_kind_display()} {self.amount}"
+
+
+class NightRequest(models.Model):
+    """A night at one of the site's accommodation offers, asked with a day request; the site's
+    staff confirm or decline it (`vacations.expenses`). A confirmed night is provided by the
+    site: no accommodation expense for that day."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+
+    vacation = models.ForeignKey(
+        Vacation, on_delete=models.CASCADE, related_name="nights", verbose_name=_("day")
+    )
+    offer = models.ForeignKey(
+        "sites.AccommodationOffer",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="nights",
+        verbose_name=_("accommodation offer"),
+    )
+    night = models.DateField(_("night of"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("night requested")
+        verbose_name_plural = _("nights requested")
+        ordering = ["night", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["vacation", "night"], name="night_once_per_day"),
+            models.CheckConstraint(
+                condition=Q(status="requested") | Q(decided_at__isnull=False),
+                name="night_decided_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vacation} — {self.night:%d/%m/%Y} ({self.get_status_display()})"

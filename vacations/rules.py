@@ -41,3 +41,6 @@ rules.add_perm("vacations.close_day", day_volunteer_or_site_staff)  # record it 
 rules.add_perm("vacations.prepare_day", day_volunteer_or_site_staff)
 rules.add_perm("vacations.request_day", has_volunteer_profile)  # the service checks the rest
 rules.add_perm("vacations.withdraw_day", is_day_volunteer)
+rules.add_perm("vacations.claim_expenses", is_day_volunteer)  # the service checks the rest
+# Confirming or declining a night asked with a day is the site's, like the day's request.
+rules.add_perm("vacations.decide_night", works_at_day_site)

@@ -226,9 +226,15 @@ def vacation_open(*, site: HostSite, date: Date, period: str, by, today=None) ->
 
 @transaction.atomic
 def vacation_request(
-    *, vacation: Vacation, volunteer: Volunteer, now: datetime | None = None
+    *,
+    vacation: Vacation,
+    volunteer: Volunteer,
+    now: datetime | None = None,
+    accommodation: dict | None = None,
 ) -> Vacation:
-    """A volunteer asks for an open day; the site confirms (book) or declines."""
+    """A volunteer asks for an open day; the site confirms (book) or declines.
+    `accommodation`: `{offer, nights, note}`, nights at the site's accommodation asked with it
+    (`vacations.expenses.nights_ask`), confirmed or declined by the site on their own."""
     now = now or timezone.now()
     volunteer = _lock_volunteer(volunteer)
     site = _lock_site(vacation.site_id)
@@ -241,6 +247,15 @@ def vacation_request(
     vacation.volunteer = volunteer
     vacation.requested_at = now
     _store_taken(vacation, by=volunteer.user)
+    if accommodation:
+        from vacations.expenses import nights_ask
+
+        nights_ask(
+            vacation=vacation,
+            offer=accommodation.get("offer"),
+            nights=accommodation.get("nights") or [],
+            note=accommodation.get("note", ""),
+        )
     notify_site_staff(vacation, kind="vacation_requested", now=now)
     return vacation
 
@@ -320,6 +335,9 @@ def vacation_withdraw(
 
 
 def _release(vacation: Vacation, *, kind: str, by, now: datetime) -> None:
+    from vacations.expenses import nights_drop
+
+    nights_drop(vacation, by=by)
     VacationRelease.objects.create(
         vacation=vacation, volunteer=vacation.volunteer, kind=kind, at=now
     )
@@ -411,18 +429,26 @@ def _describe(vacation: Vacation) -> dict[str, object]:
 
 
 def notify_volunteer(
-    vacation: Vacation, *, kind: str, now: datetime, volunteer=None, link: str | None = None
+    vacation: Vacation,
+    *,
+    kind: str,
+    now: datetime,
+    volunteer=None,
+    link: str | None = None,
+    extra: dict | None = None,
+    key: str | None = None,
 ) -> None:
-    """Tell the day's volunteer; `link` when the day's page is no longer theirs to see."""
+    """Tell the day's volunteer; `link` when the day's page is no longer theirs to see;
+    `extra`: more for the message; `key`: what makes it unique when not the day's transition."""
     volunteer = volunteer or vacation.volunteer
-    context = {**_describe(vacation), "reason": vacation.cancellation_reason}
+    context = {**_describe(vacation), "reason": vacation.cancellation_reason, **(extra or {})}
     if link:
         context["link"] = link
     notify(
         users=[volunteer.user],
         kind=kind,
         context=context,
-        dedupe_key=_event_key(kind, vacation, volunteer),
+        dedupe_key=f"{kind}:{key}" if key else _event_key(kind, vacation, volunteer),
     )
 
 

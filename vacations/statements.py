@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Prefetch, Q, Sum
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from sites.pdf import render_pdf
-from vacations.models import Vacation, period_weight
+from vacations.models import Expense, Vacation, period_weight
 from volunteers.models import Volunteer
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -34,6 +34,18 @@ class Statement:
     days: Decimal
     amount: Decimal
     consultations: int
+    # Expenses of the month's done days, beside the indemnities (`vacations.expenses`).
+    travel: Decimal = Decimal("0.00")
+    accommodation: Decimal = Decimal("0.00")
+
+    @property
+    def expenses(self) -> Decimal:
+        return self.travel + self.accommodation
+
+    @property
+    def total(self) -> Decimal:
+        """Indemnities and expenses: what the volunteer is paid for the month."""
+        return self.amount + self.expenses
 
 
 def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
@@ -49,7 +61,16 @@ def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
         days=Sum(weight), amount=Sum("indemnity"), consultations=Sum("consultations_count"),
         count=Count("pk"),
     )  # fmt: skip
-    lines = list(done.select_related("site").order_by("date", "starts_at"))
+    accommodation = Q(kind=Expense.Kind.ACCOMMODATION)
+    spent = Expense.objects.filter(vacation__in=done).aggregate(
+        travel=Sum("amount", filter=~accommodation),
+        accommodation=Sum("amount", filter=accommodation),
+    )
+    lines = list(
+        done.select_related("site")
+        .prefetch_related(Prefetch("expenses", queryset=Expense.objects.order_by("kind", "pk")))
+        .order_by("date", "starts_at")
+    )
     return Statement(
         volunteer=volunteer,
         month=month,
@@ -57,6 +78,8 @@ def monthly_statement(volunteer: Volunteer, month: Date) -> Statement:
         days=totals["days"] or Decimal("0"),
         amount=(totals["amount"] or Decimal("0")).quantize(Decimal("0.01")),
         consultations=totals["consultations"] or 0,
+        travel=(spent["travel"] or Decimal("0")).quantize(Decimal("0.01")),
+        accommodation=(spent["accommodation"] or Decimal("0")).quantize(Decimal("0.01")),
     )
 
 

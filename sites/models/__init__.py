@@ -10,6 +10,7 @@ from sites.models.places import (
     Territory,
 )
 from sites.models.sheets import (
+    AccommodationOffer,
     EquipmentItem,
     InfoSheet,
     KeyContact,
@@ -20,6 +21,7 @@ from sites.models.sheets import (
 )
 
 __all__ = [
+    "AccommodationOffer",
     "Commune",
     "Department",
     "EquipmentItem",

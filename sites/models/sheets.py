@@ -161,6 +161,11 @@ class InfoSheet(models.Model):
         """The staff may submit the changes: being edited, or sent back."""
         return self.revision_status in (self.RevisionStatus.DRAFT, self.RevisionStatus.RETURNED)
 
+    @property
+    def accommodation_offers(self):
+        """The site's accommodation offers (live: not part of the validated version)."""
+        return self.site.accommodation_offers.all()
+
     def practice_mode_labels(self) -> list[str]:
         labels = dict(PracticeMode.choices)
         return [str(labels[mode]) for mode in self.practice_modes if mode in labels]
@@ -305,3 +310,51 @@ def missing_mandatory_items(site) -> QuerySet[ReadinessItem]:
         sheet__site=site_ref, item=OuterRef("pk"), status=SheetReadiness.Status.OK
     )
     return ReadinessItem.objects.filter(mandatory=True).filter(~Exists(done))
+
+
+class AccommodationOffer(models.Model):
+    """A place where a volunteer may sleep, offered by the host commune or its EPCI (seed 000,
+    line 67: accommodation and transport facilities, with the host commune or EPCI; line 40:
+    the EPCI's part on accommodation). Practical logistics the site's staff keep up to date:
+    listed live on the sheet (not frozen in its validated version); a volunteer asks for a
+    night of it with a day request (`vacations.NightRequest`)."""
+
+    class Kind(models.TextChoices):
+        COMMUNAL_GITE = "communal_gite", _("Communal gîte")
+        FLAT = "flat", _("Flat")
+        MSP_ROOM = "msp_room", _("Room at the health centre")
+        HOTEL_AGREEMENT = "hotel_agreement", _("Hotel under agreement")
+        OTHER = "other", _("Other")
+
+    class OfferedBy(models.TextChoices):
+        COMMUNE = "commune", _("The host commune")
+        EPCI = "epci", _("The EPCI (intercommunality)")
+
+    site = models.ForeignKey(
+        HostSite,
+        on_delete=models.CASCADE,
+        related_name="accommodation_offers",
+        verbose_name=_("host site"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    offered_by = models.CharField(_("offered by"), max_length=10, choices=OfferedBy.choices)
+    address = models.CharField(_("address"), max_length=300)
+    contact_name = models.CharField(_("who to call"), max_length=200)
+    contact_phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone])
+    nights_available = models.CharField(
+        _("nights available"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. weekdays only, or the nights before a consultation day."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("accommodation offer")
+        verbose_name_plural = _("accommodation offers")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.address}"

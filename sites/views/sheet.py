@@ -158,6 +158,16 @@ def _contacts_form(page: SitePage, data, prefix: str) -> forms.BaseKeyContactFor
     return forms.contact_formset(contacts=page.sheet.contacts.all(), data=data, prefix=prefix)
 
 
+def _offers_form(page: SitePage, data, prefix: str) -> forms.BaseAccommodationOfferFormSet:
+    return forms.offer_formset(
+        offers=page.site.accommodation_offers.all(), data=data, prefix=prefix
+    )
+
+
+def _save_offers(page: SitePage, formset) -> None:
+    services.accommodation_offers_update(site=page.site, by=page.user, offers=formset.offers())
+
+
 def _equipment_form(page: SitePage, data, prefix: str) -> forms.EquipmentForm:
     return forms.EquipmentForm(data, rows=page.sheet.equipment.all(), prefix=prefix)
 
@@ -241,6 +251,14 @@ SECTIONS: dict[str, Section] = {
             _contacts_form,
             _save_contacts,
             add_row=forms.contact_formset_with_new_row,
+        ),
+        Section(
+            "accommodation",
+            _("Accommodation offered by the commune or EPCI"),
+            "offers",
+            _offers_form,
+            _save_offers,
+            add_row=forms.offer_formset_with_new_row,
         ),
         Section("equipment", _("Equipment"), "equipment", _equipment_form, _save_equipment),
         Section(

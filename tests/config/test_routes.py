@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from unittest import mock
 
@@ -48,7 +49,7 @@ from accounts.services import api_token_create
 from continuity import services as continuity
 from continuity.models import IncomingResult
 from feedback.models import Incident
-from sites.models import Membership
+from sites.models import AccommodationOffer, Membership
 from tests.factories import (
     HostSiteFactory,
     MembershipFactory,
@@ -58,6 +59,7 @@ from tests.factories import (
     make_sheet,
     open_day,
 )
+from vacations.models import Expense, NightRequest
 
 ROLES = (
     "anonymous",
@@ -193,6 +195,17 @@ EXPECTED: dict[tuple[str, str], Case] = {
         "day_booked", IN="302 302 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
     ),
     ("jours/<int:pk>/demander/", "POST"): Case("day_open", IN="302 302 403 403 403 403 403 403"),
+    # A day's practical side (issue 13 § 5): its volunteer's expenses (only its own: not
+    # even an operator enters them), the nights it asked (the site answers).
+    ("jours/<int:pk>/frais/", "POST"): Case(
+        "day_past", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
+    ),
+    ("jours/<int:pk>/frais/<int:expense_pk>/supprimer/", "POST"): Case(
+        "expense", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
+    ),
+    ("jours/<int:pk>/nuits/<int:night_pk>/reponse/", "POST"): Case(
+        "night", IN="302 403 302 302 403 403 403 302", OUT="302 404 404 404 404 404 403 302"
+    ),
     ("jours/<int:pk>/retirer/", "POST"): Case(
         "day_booked", IN="302 302 403 403 403 403 403 403", OUT="302 404 404 404 404 404 403 403"
     ),
@@ -492,6 +505,27 @@ EXPECTED: dict[tuple[str, str], Case] = {
     ("api/v1/vacations/<pk>/request/", "POST"): Case(
         "day_open", IN="401 409 403 403 403 403 403 403", api=("vacation_request_page", "POST")
     ),
+    ("api/v1/vacations/<pk>/expenses/", "GET"): Case(
+        "day_past", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/vacations/<pk>/expenses/", "POST"): Case(
+        "day_past", IN="401 400 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
+    ),
+    ("api/v1/vacations/<pk>/expenses/<expense_id>/", "PATCH"): Case(
+        "expense", IN="401 200 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
+    ),
+    ("api/v1/vacations/<pk>/expenses/<expense_id>/", "DELETE"): Case(
+        "expense", IN="401 204 403 403 403 403 403 403", OUT="401 404 404 404 404 404 403 403"
+    ),
+    ("api/v1/vacations/<pk>/nights/", "GET"): Case(
+        "night", IN="401 200 200 200 200 200 200 200", OUT="401 404 404 404 404 404 200 200"
+    ),
+    ("api/v1/vacations/<pk>/nights/<night_id>/confirm/", "POST"): Case(
+        "night", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
+    ("api/v1/vacations/<pk>/nights/<night_id>/decline/", "POST"): Case(
+        "night", IN="401 403 200 200 403 403 403 200", OUT="401 404 404 404 404 404 403 200"
+    ),
     ("api/v1/vacations/<pk>/withdraw/", "POST"): Case(
         "day_booked",
         IN="401 200 403 403 403 403 403 403",
@@ -738,6 +772,24 @@ def _place(territory, *, volunteer, secretary=None, nurse=None) -> Place:
         "region": territory.department.region,
         "site_feed": site,
         "volunteer_feed": volunteer,
+        # A day's practical side: an expense of the past day, a night asked with a request.
+        "expense": Expense.objects.create(
+            vacation=past, kind="ticket", ticket_kind="bus", amount=Decimal("8.00")
+        ),
+        "night": NightRequest.objects.create(
+            vacation=open_day(
+                site, today + timedelta(days=23), status="requested", volunteer=volunteer
+            ),
+            offer=AccommodationOffer.objects.create(
+                site=site,
+                kind="flat",
+                offered_by="epci",
+                address="1 place de la Mairie",
+                contact_name="Mairie",
+                contact_phone="0248000000",
+            ),
+            night=today + timedelta(days=23),
+        ),  # fmt: skip
     }
     return place
 
@@ -802,6 +854,8 @@ class World:
 
 
 def _value(param: str, obj) -> str:
+    if isinstance(obj, Expense | NightRequest):  # a day's row: the day, then the row
+        return str(obj.vacation_id) if param == "pk" else str(obj.pk)
     if param == "code":
         return obj.code
     if param == "section":

@@ -369,8 +369,8 @@ def test_it_shows_a_sheet_in_constant_queries(client, django_assert_num_queries,
     sheet_publish(sheet=site.info_sheet, by=None)
 
     # site (with sheet, places, parent, readiness counts), contacts, equipment, readiness, and
-    # the upcoming days with a doctor (added by the vacations app)
-    with django_assert_num_queries(5):
+    # the upcoming days with a doctor (added by the vacations app), the accommodation offers
+    with django_assert_num_queries(6):
         response = client.get(reverse("public_site", args=[site.pk]))
 
     assert response.status_code == 200

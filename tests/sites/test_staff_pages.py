@@ -616,8 +616,8 @@ def test_it_shows_the_site_page_at_a_constant_cost(
 
     # session, user, site, ensure_sheet (5), sheet with its validator, contacts, equipment,
     # readiness, memberships (shell), unread messages (the bell), rights (edit: 2, submit,
-    # publish), has a course nurse
-    with django_assert_num_queries(19):
+    # publish), has a course nurse, the accommodation offers
+    with django_assert_num_queries(20):
         response = client.get(reverse("site_detail", args=[site.pk]))
 
     assert response.status_code == 200

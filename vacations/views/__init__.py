@@ -12,6 +12,11 @@ from __future__ import annotations
 from django.urls import path
 
 from vacations.views.coverage import coverage
+from vacations.views.practical import (
+    vacation_expense_add,
+    vacation_expense_delete,
+    vacation_night_decide,
+)
 from vacations.views.staff import (
     site_calendar_rotate,
     site_planning,
@@ -49,6 +54,17 @@ urlpatterns = [
     path("jours/<int:pk>/preparation/", vacation_preparation, name="vacation_preparation"),
     path("jours/<int:pk>/demander/", vacation_request_page, name="vacation_request_page"),
     path("jours/<int:pk>/retirer/", vacation_withdraw_page, name="vacation_withdraw_page"),
+    path("jours/<int:pk>/frais/", vacation_expense_add, name="vacation_expense_add"),
+    path(
+        "jours/<int:pk>/frais/<int:expense_pk>/supprimer/",
+        vacation_expense_delete,
+        name="vacation_expense_delete",
+    ),
+    path(
+        "jours/<int:pk>/nuits/<int:night_pk>/reponse/",
+        vacation_night_decide,
+        name="vacation_night_decide",
+    ),
     path("mon-planning/", my_planning, name="my_planning"),
     path("jours-ouverts/", open_days, name="open_days"),
     path("couverture/", coverage, name="coverage"),

@@ -45,6 +45,7 @@ from vacations.views.common import (
     staff_rights,
     vacation_for,
 )
+from vacations.views.practical import practical_context, request_offers
 
 # --- A site's month -------------------------------------------------------------------------
 
@@ -217,6 +218,9 @@ def render_day(
     if context["can_request"]:
         # Said before the button is pressed: what keeps the volunteer from requesting it.
         context["gaps"] = rights.volunteer.booking_gaps(today=today)
+    context.update(practical_context(vacation, rights, today))
+    if context["can_request"] and not context.get("gaps"):
+        context.update(request_offers(vacation))
     if rights.staff and vacation.status == Status.OPEN:
         # Who the daily call for volunteers asked about this day (and nobody took it yet).
         context["asked"] = User.objects.filter(pk__in=asked_for(vacation)).order_by("last_name")

@@ -30,6 +30,7 @@ from vacations.views.common import (
     next_url,
     vacation_for,
 )
+from vacations.views.practical import accommodation_from_post
 
 # --- A volunteer's side ---------------------------------------------------------------------
 
@@ -43,7 +44,11 @@ def vacation_request_page(request: HttpRequest, pk: int) -> HttpResponse:
     volunteer = my_profile(request)
     requested = act(
         request,
-        lambda: services.vacation_request(vacation=vacation, volunteer=volunteer),
+        lambda: services.vacation_request(
+            vacation=vacation,
+            volunteer=volunteer,
+            accommodation=accommodation_from_post(request),
+        ),
         done=gettext("Your request is sent: the site will confirm it."),
     )
     if requested:
