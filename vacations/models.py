@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.querying import InArray
 from sites.models import HostSite
 from volunteers.models import Period, Volunteer
 
@@ -77,10 +78,14 @@ class VacationQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
+        # Each branch indexable, no join inside the OR (config.querying.InArray).
         return self.filter(
-            Q(site__in=HostSite.objects.in_scope_of(user))
-            | Q(volunteer__user=user)
-            | Q(status=Vacation.Status.OPEN, site__in=HostSite.objects.public())
+            Q(InArray("site_id", HostSite.objects.in_scope_of(user).values("pk")))
+            | Q(InArray("volunteer_id", Volunteer.objects.filter(user=user).values("pk")))
+            | (
+                Q(status=Vacation.Status.OPEN)
+                & Q(InArray("site_id", HostSite.objects.public().values("pk")))
+            )
         )
 
     def taken(self) -> VacationQuerySet:
