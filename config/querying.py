@@ -30,7 +30,7 @@ class InArray(Expression):
     def __init__(self, field: str, queryset: QuerySet):
         super().__init__(output_field=BooleanField())
         self.lhs = F(field)
-        self.rhs = Subquery(queryset)
+        self.rhs = Subquery(queryset.order_by())  # a set: no sort
 
     def __repr__(self) -> str:
         return f"InArray({self.lhs!r}, {self.rhs!r})"

@@ -162,6 +162,13 @@ class Vacation(models.Model):
         indexes = [
             models.Index(fields=["site", "date"]),
             models.Index(fields=["volunteer", "date"]),
+            # The open-days search (`selectors.open_days`): open days from today, in its sort
+            # order (then site name, an incremental sort within a slot): a page reads its rows.
+            models.Index(
+                fields=["date", "starts_at"],
+                condition=Q(status="open"),
+                name="vacation_open_by_date",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
