@@ -130,6 +130,8 @@ elif DATABASE_REPLICA_URL:
          if key in DATABASES["default"]}
     )  # fmt: skip
 DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+# The deployed release (e.g. the git commit): what the API schema is cached by (config/schema.py).
+RELEVE_RELEASE = env.str("RELEVE_RELEASE", default="")
 # After a change, a user reads the primary this long (seconds): longer than the replica's lag.
 RELEVE_REPLICA_PIN_SECONDS = env.int("RELEVE_REPLICA_PIN_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
