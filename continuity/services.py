@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
 from accounts.errors import DomainError
 from accounts.history import save_tracked
@@ -822,12 +821,20 @@ def _escalate_batch(pks: list[int], *, now) -> int:
     if not escalations:
         return 0
     Escalation.objects.bulk_create(escalations)
-    bulk_update_with_history(
+    # One UPDATE per (level, assignee, priority): the tasks of a group get the same values.
+    groups: dict[tuple, list[int]] = {}
+    for task, _reason in changed:
+        key = (task.escalation_level, task.assignee_id, task.due_at)
+        groups.setdefault(key, []).append(task.pk)
+    for (level, assignee_id, due_at), group in groups.items():
+        Task.objects.filter(pk__in=group).update(
+            escalation_level=level, assignee_id=assignee_id, escalated_at=now, due_at=due_at
+        )
+    Task.history.bulk_history_create(
         [task for task, _reason in changed],
-        Task,
-        ["escalation_level", "assignee", "escalated_at", "due_at"],
-        batch_size=500,
+        update=True,
         default_change_reason="escalated",
+        batch_size=500,
     )
     notify_many(
         _assignee_message(task, kind="task_escalated", key=escalation.pk, reason=reason)
