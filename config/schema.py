@@ -3,6 +3,11 @@ so that clients, and schemathesis on CI, can rely on the statuses the API really
 
 from __future__ import annotations
 
+from django.core.cache import cache
+from django.utils import translation
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.response import Response
+
 ERROR = {
     "type": "object",
     "description": "`{code, detail}`; business refusals may add fields (`fields`, `legs`).",
@@ -53,3 +58,41 @@ def document_errors(result, generator, request, public):
                     },
                 )
     return result
+
+
+# --- The schema, generated once per deploy ---------------------------------------------------
+# Generating it walks every view and serializer (~300 ms): it changes only with the code. Each
+# process keeps it per (API version, language); with `RELEVE_RELEASE` (the deployed commit, set
+# by the deploy) the shared cache keeps it too, so one process of a deploy generates it for all.
+
+_SCHEMAS: dict[tuple, dict] = {}
+
+
+def _release() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "RELEVE_RELEASE", "")
+
+
+class CachedSpectacularAPIView(SpectacularAPIView):
+    def _get_schema_response(self, request):
+        if not self.serve_public:  # filtered per user: not shared
+            return super()._get_schema_response(request)
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (_release(), version, translation.get_language(), self.serve_public)
+        schema = _SCHEMAS.get(key)
+        shared = "api-schema:" + ":".join(str(part) for part in key) if key[0] else None
+        if schema is None and shared:
+            schema = cache.get(shared)
+        if schema is None:
+            generator = self.generator_class(
+                urlconf=self.urlconf, api_version=version, patterns=self.patterns
+            )
+            schema = generator.get_schema(request=request, public=self.serve_public)
+            if shared:
+                cache.set(shared, schema, None)
+        _SCHEMAS[key] = schema
+        filename = self._get_filename(request, version)
+        return Response(
+            data=schema, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        )

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.replica.ReplicaPinMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +118,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# An optional read replica for dashboards, reports and exports (config/replica.py).
+# `DATABASE_REPLICA_URL=mirror` (the tests' setting, pyproject) makes it the default database's
+# test mirror: the same connection settings, Django's TEST MIRROR.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL == "mirror":
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+elif DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].update(
+        {key: DATABASES["default"][key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")
+         if key in DATABASES["default"]}
+    )  # fmt: skip
+DATABASE_ROUTERS = ["config.replica.ReplicaRouter"]
+# The deployed release (e.g. the git commit): what the API schema is cached by (config/schema.py).
+RELEVE_RELEASE = env.str("RELEVE_RELEASE", default="")
+# After a change, a user reads the primary this long (seconds): longer than the replica's lag.
+RELEVE_REPLICA_PIN_SECONDS = env.int("RELEVE_REPLICA_PIN_SECONDS", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits live here: it must be shared by every process) ----------------------

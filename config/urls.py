@@ -5,13 +5,14 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from config import pages as config_pages
 from config import views as config_views
+from config.schema import CachedSpectacularAPIView
 from continuity import api as continuity_api
 from continuity import views as continuity_views
 from feedback import api as feedback_api
@@ -64,7 +65,7 @@ api_v1 = [
     path("results/hl7/", continuity_api.Hl7ResultView.as_view(), name="api-results-hl7"),
     path("results/fhir/", continuity_api.FhirResultView.as_view(), name="api-results-fhir"),
     path("reports/", include(reports_urls.api_urlpatterns)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", CachedSpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file (no inline script); its
     # page keeps a small inline style, allowed for this page alone.
     path(

@@ -36,7 +36,7 @@ from continuity.models import (
     PendingExam,
 )
 from continuity.validators import reject_nir
-from sites.models import HostSite
+from sites.models import HostSite, Membership
 from vacations import services as vacations
 from vacations.models import Vacation
 
@@ -630,7 +630,17 @@ def _notify_assignee(
 ) -> None:
     if task.assignee_id is None:
         return
+    message = _assignee_message(task, kind=kind, key=key, reason=reason)
     notify(
+        users=message.users,
+        kind=message.kind,
+        context=message.context,
+        dedupe_key=message.dedupe_key,
+    )
+
+
+def _assignee_message(task: FollowUpTask, *, kind: str, key: str, reason: str = "") -> Message:
+    return Message(
         users=[task.assignee],
         kind=kind,
         context={
@@ -926,12 +936,145 @@ def escalate(task: FollowUpTask, *, now=None) -> Escalation | None:
     return escalation
 
 
+ESCALATION_BATCH = 1000
+
+
 def escalate_tasks(*, now=None) -> int:
-    """Escalate every overdue task by one level; remind volunteers halfway through a question."""
+    """Escalate every overdue task by one level; remind volunteers halfway through a question.
+
+    The outcome of `escalate` on each task in deadline order, in batches (issue 14 § 2: a
+    national backlog in one cycle): per batch, a fixed number of queries whatever its size —
+    the tasks locked, the people who answer at each level of their sites, their loads, the
+    escalations written, the tasks updated with their history, the notifications in bulk.
+    The least-busy choice sees the loads move as the batch assigns tasks, as one-by-one would.
+    """
     now = now or timezone.now()
     remind_contact_requests(now=now)
     overdue = Task.objects.overdue(now=now).filter(escalation_level__lt=Task.Level.ARS)
-    return sum(escalate(task, now=now) is not None for task in overdue.only("pk").iterator())
+    pks = list(overdue.order_by("due_at", "pk").values_list("pk", flat=True))
+    done = 0
+    for start in range(0, len(pks), ESCALATION_BATCH):
+        done += _escalate_batch(pks[start : start + ESCALATION_BATCH], now=now)
+    return done
+
+
+def _people_by_level(sites: list[HostSite]) -> dict[tuple[int, int], list[int]]:
+    """(site pk, level) -> ids of the active users who answer there (`people_at_level`)."""
+    site_ids = {site.pk for site in sites}
+    by_territory: dict[int, list[int]] = {}
+    by_region: dict[str, list[int]] = {}
+    for site in sites:
+        by_territory.setdefault(site.territory_id, []).append(site.pk)
+        by_region.setdefault(site.territory.department.region_id, []).append(site.pk)
+    rows = Membership.objects.filter(user__is_active=True).filter(
+        Q(role=Role.COURSE_NURSE, site__in=site_ids)
+        | Q(role=Role.TERRITORY_MANAGER, territory__in=list(by_territory))
+        | Q(role=Role.ARS_MANAGER, region__in=list(by_region))
+    )
+    people: dict[tuple[int, int], set[int]] = {}
+    for role, user_id, site_id, territory_id, region_id in rows.values_list(
+        "role", "user_id", "site_id", "territory_id", "region_id"
+    ):
+        if role == Role.COURSE_NURSE:
+            targets, level = [site_id], Task.Level.NURSE
+        elif role == Role.TERRITORY_MANAGER:
+            targets, level = by_territory.get(territory_id, []), Task.Level.TERRITORY
+        else:
+            targets, level = by_region.get(region_id, []), Task.Level.ARS
+        for target in targets:
+            people.setdefault((target, level), set()).add(user_id)
+    return {key: sorted(users) for key, users in people.items()}
+
+
+@transaction.atomic
+def _escalate_batch(pks: list[int], *, now) -> int:
+    tasks = list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(pk__in=pks)
+        .filter(Task.overdue_q(now), escalation_level__lt=Task.Level.ARS)
+        .select_related("site__territory__department", "assignee")
+        .order_by("due_at", "pk")
+    )
+    if not tasks:
+        return 0
+    waiting = set(
+        ContactRequest.objects.filter(
+            task__in=tasks, status=ContactRequest.Status.WAITING
+        ).values_list("task_id", flat=True)
+    )
+    already = set(Escalation.objects.filter(task__in=tasks).values_list("task_id", "missed_due_at"))
+    people = _people_by_level(list({task.site_id: task.site for task in tasks}.values()))
+    candidates = {user for users in people.values() for user in users}
+    load = dict.fromkeys(candidates, 0)
+    load.update(
+        Task.objects.filter(assignee__in=candidates, status__in=Task.ACTIVE_STATUSES)
+        .order_by()
+        .values("assignee")
+        .annotate(n=Count("pk"))
+        .values_list("assignee", "n")
+    )
+    users = User.objects.in_bulk(candidates)
+    escalations, changed = [], []
+    for task in tasks:
+        if (task.pk, task.due_at) in already:
+            continue  # escalated for this deadline already (`escalation_once_per_deadline`)
+        reason = (
+            _("The prescriber did not answer by %(due)s.")
+            if task.pk in waiting
+            else _("Not done by %(due)s.")
+        ) % {"due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M")}
+        assignee, level = None, Task.Level.ARS
+        for at in range(task.escalation_level + 1, Task.Level.ARS + 1):
+            here = people.get((task.site_id, at))
+            if here:
+                chosen = min(here, key=lambda pk: (load[pk], pk))
+                assignee, level = users[chosen], at
+                break
+        escalations.append(
+            Escalation(
+                task=task,
+                missed_due_at=task.due_at,
+                from_level=task.escalation_level,
+                to_level=level,
+                from_user=task.assignee,
+                to_user=assignee,
+                reason=reason,
+                at=now,
+            )  # fmt: skip
+        )
+        if assignee is not None and assignee.pk != task.assignee_id:
+            if task.assignee_id in load:
+                load[task.assignee_id] -= 1
+            load[assignee.pk] += 1
+        task.escalation_level = level
+        task.assignee = assignee or task.assignee
+        task.escalated_at = now
+        task.due_at = now + timedelta(hours=settings.RELEVE_ESCALATION_HOURS[task.priority])
+        changed.append((task, reason))
+    if not escalations:
+        return 0
+    Escalation.objects.bulk_create(escalations)
+    # One UPDATE per (level, assignee, priority): the tasks of a group get the same values.
+    groups: dict[tuple, list[int]] = {}
+    for task, _reason in changed:
+        key = (task.escalation_level, task.assignee_id, task.due_at)
+        groups.setdefault(key, []).append(task.pk)
+    for (level, assignee_id, due_at), group in groups.items():
+        Task.objects.filter(pk__in=group).update(
+            escalation_level=level, assignee_id=assignee_id, escalated_at=now, due_at=due_at
+        )
+    Task.history.bulk_history_create(
+        [task for task, _reason in changed],
+        update=True,
+        default_change_reason="escalated",
+        batch_size=500,
+    )
+    notify_many(
+        _assignee_message(task, kind="task_escalated", key=escalation.pk, reason=reason)
+        for (task, reason), escalation in zip(changed, escalations, strict=True)
+        if task.assignee_id is not None
+    )
+    return len(escalations)
 
 
 def remind_contact_requests(*, now=None) -> int:

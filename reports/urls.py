@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from config.replica import replica_reads
 from reports import api
 from reports.views import continuity, coverage, indemnities, overview, statement
 from reports.views.readiness import readiness_page
@@ -56,3 +57,19 @@ api_urlpatterns: list = [
     path("indemnities/pay/", api.StatementPayView.as_view(), name="api-report-indemnities-pay"),
     path("continuity/", continuity.ContinuityReport.as_view(), name="api-report-continuity"),
 ]
+
+# Dashboards and reports read the replica when there is one (config/replica.py): their GETs
+# only. The indemnity pages stay on the primary: statements are validated and paid from them
+# (an API client keeps no cookie to pin it to the primary after a change).
+REPLICA_READS = {
+    "overview",
+    "coverage",
+    "coverage_days",
+    "readiness",
+    "continuity",
+    "api-report-coverage",
+    "api-report-continuity",
+}
+for _pattern in (*urlpatterns, *api_urlpatterns):
+    if _pattern.name in REPLICA_READS:
+        _pattern.callback = replica_reads(_pattern.callback)

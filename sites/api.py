@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -405,12 +405,16 @@ class HostSiteViewSet(
         renderer_classes=[*api_settings.DEFAULT_RENDERER_CLASSES, PDFRenderer],
     )
     def pdf(self, request, pk=None):
-        from sites.pdf import render_sheet_pdf
+        from sites.pdf import not_modified, render_sheet_pdf, sheet_etag, sheet_html, with_etag
 
         sheet = self._sheet(write=False)
-        response = HttpResponse(render_sheet_pdf(sheet.site), content_type="application/pdf")
+        html = sheet_html(sheet.site)
+        etag = sheet_etag(html)
+        if not_modified(request, etag):
+            return with_etag(HttpResponseNotModified(), etag)
+        response = HttpResponse(render_sheet_pdf(sheet.site, html), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="fiche-{slugify(sheet.site.name)}.pdf"'
-        return response
+        return with_etag(response, etag)
 
     # --- The site's private calendar feed (its team only) ----------------------------------
 

@@ -99,6 +99,27 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _replica_reads_the_test_transaction(request):
+    """The `replica` alias mirrors the default database (TEST MIRROR); a test's data lives in
+    its transaction, so in this thread the replica uses the default connection (as if the
+    replica had caught up). Which alias a read chose is the router's, asserted in
+    tests/reports/test_replica.py."""
+    from django.db import connections
+
+    if "replica" not in connections.settings:
+        yield
+        return
+    # After the test's database set-up (it fences off the aliases a test may not use).
+    for name in ("_django_db_marker", "db", "transactional_db", "django_db_reset_sequences"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+    original = connections["replica"]
+    connections["replica"] = connections["default"]
+    yield
+    connections["replica"] = original
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from config.querying import InArray
 from sites.models import HostSite
 from volunteers.models import Period, Volunteer
 
@@ -77,10 +78,14 @@ class VacationQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self.all()
+        # Each branch indexable, no join inside the OR (config.querying.InArray).
         return self.filter(
-            Q(site__in=HostSite.objects.in_scope_of(user))
-            | Q(volunteer__user=user)
-            | Q(status=Vacation.Status.OPEN, site__in=HostSite.objects.public())
+            Q(InArray("site_id", HostSite.objects.in_scope_of(user).values("pk")))
+            | Q(InArray("volunteer_id", Volunteer.objects.filter(user=user).values("pk")))
+            | (
+                Q(status=Vacation.Status.OPEN)
+                & Q(InArray("site_id", HostSite.objects.public().values("pk")))
+            )
         )
 
     def taken(self) -> VacationQuerySet:
@@ -157,6 +162,13 @@ class Vacation(models.Model):
         indexes = [
             models.Index(fields=["site", "date"]),
             models.Index(fields=["volunteer", "date"]),
+            # The open-days search (`selectors.open_days`): open days from today, in its sort
+            # order (then site name, an incremental sort within a slot): a page reads its rows.
+            models.Index(
+                fields=["date", "starts_at"],
+                condition=Q(status="open"),
+                name="vacation_open_by_date",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

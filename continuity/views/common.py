@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
+from config.querying import CappedPaginator
 from continuity.access import get_exam_for, get_incoming_for, get_task_for
 from continuity.models import (
     FollowUpTask,
@@ -101,8 +102,11 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
     return render(request, template, context)
 
 
-def _page(request: HttpRequest, queryset: QuerySet):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset: QuerySet, *, capped: bool = False):
+    """A page of `queryset`; `capped`: its count reads at most `COUNT_CAP` + 1 rows (the lists
+    that grow with the country: the exam tracker, the worklist)."""
+    paginator = CappedPaginator if capped else Paginator
+    page = paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # fetched once, iterated by view and template
     return page
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.errors import DomainError
 from accounts.permissions import allowed, require
+from config.querying import capped_counts
 from continuity import services
 from continuity.audit import record_access
 from continuity.forms import (
@@ -65,13 +65,14 @@ def exams(request: HttpRequest) -> HttpResponse:
     if data.get("leg_missing"):
         closed &= PendingExam.leg_missing_q()
     leg_pending = PendingExam.leg_missing_q()
-    counts = visible.aggregate(
-        awaiting=Count("pk", filter=Q(status=Exam.AWAITING)),
-        overdue=Count("pk", filter=PendingExam.overdue_q(today)),
-        received=Count("pk", filter=Q(status__in=received)),
-        leg_pending=Count("pk", filter=leg_pending),
-        closed=Count("pk", filter=closed),
-        all=Count("pk"),
+    # One query; each count reads at most COUNT_CAP + 1 rows ("more than 1,000" past it).
+    counts = capped_counts(
+        awaiting=visible.filter(status=Exam.AWAITING),
+        overdue=visible.filter(PendingExam.overdue_q(today)),
+        received=visible.filter(status__in=received),
+        leg_pending=visible.filter(leg_pending),
+        closed=visible.filter(closed),
+        all=visible,
     )
     listed = {
         ExamFilterForm.AWAITING: visible.filter(status=Exam.AWAITING).order_by("ordered_on", "pk"),
@@ -83,7 +84,9 @@ def exams(request: HttpRequest) -> HttpResponse:
         ExamFilterForm.ALL: visible.order_by("-ordered_on", "-pk"),
     }[view]
     page = _page(
-        request, listed.select_related("site", "prescriber__user").prefetch_related("legs")
+        request,
+        listed.select_related("site", "prescriber__user").prefetch_related("legs"),
+        capped=True,
     )
     for exam in page.object_list:
         exam.age_days = (today - exam.ordered_on).days

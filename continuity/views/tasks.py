@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Count, Q, Value, When
+from django.db.models import BooleanField, Case, Value, When
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.errors import DomainError
 from accounts.permissions import require
 from accounts.roles import Role
+from config.querying import capped_counts
 from continuity import services
 from continuity.audit import record_access
 from continuity.forms import (
@@ -53,10 +54,11 @@ def worklist(request: HttpRequest) -> HttpResponse:
     filters = WorklistFilterForm(request.GET or None, sites=sites)
     visible, narrowed = _narrow(request, FollowUpTask.objects.visible_to(user).active())
     overdue = FollowUpTask.overdue_q(now)
-    counts = visible.aggregate(
-        active=Count("pk"),
-        overdue=Count("pk", filter=overdue),
-        urgent=Count("pk", filter=Q(priority=Task.Priority.URGENT)),
+    # One query; each count reads at most COUNT_CAP + 1 rows ("more than 1,000" past it).
+    counts = capped_counts(
+        active=visible,
+        overdue=visible.filter(overdue),
+        urgent=visible.filter(priority=Task.Priority.URGENT),
     )
     tasks = (
         visible.select_related("site", "exam", "assignee")
@@ -86,7 +88,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             tasks = tasks.filter(assignee=user)
         if data["overdue"]:
             tasks = tasks.filter(overdue)
-    page = _page(request, tasks)
+    page = _page(request, tasks, capped=True)
     record_access(request, "worklist", count=len(page.object_list))
     context = {
         "page_obj": page,

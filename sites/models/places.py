@@ -11,7 +11,8 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -282,15 +283,30 @@ class HostSiteQuerySet(models.QuerySet):
         return self.filter(Exists(missing_mandatory_items(OuterRef("pk"))))
 
     def with_readiness(self) -> HostSiteQuerySet:
-        """Annotate readiness counts (mandatory items ok / mandatory items) in the database."""
-        mandatory = Q(info_sheet__readiness__item__mandatory=True)
-        ok = Q(info_sheet__readiness__status="ok")
-        applicable = ~Q(info_sheet__readiness__status="not_applicable")
+        """Annotate readiness counts (mandatory items ok / mandatory items) in the database.
+
+        Each count is a correlated subquery over the stored `SheetReadiness` rows of one site's
+        sheet: computed for the rows a page lists only (a COUNT leaves them out), never a
+        GROUP BY of every site × item (issue 14 § 2)."""
+        from sites.models import SheetReadiness
+
+        def count(condition: Q) -> Coalesce:
+            rows = (
+                SheetReadiness.objects.filter(condition, sheet__site=OuterRef("pk"))
+                .order_by()
+                .values("sheet")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+        mandatory = Q(item__mandatory=True)
+        ok = Q(status="ok")
         return self.annotate(
-            readiness_mandatory=Count("info_sheet__readiness", filter=mandatory),
-            readiness_mandatory_ok=Count("info_sheet__readiness", filter=mandatory & ok),
-            readiness_applicable=Count("info_sheet__readiness", filter=applicable),
-            readiness_ok=Count("info_sheet__readiness", filter=ok),
+            readiness_mandatory=count(mandatory),
+            readiness_mandatory_ok=count(mandatory & ok),
+            readiness_applicable=count(~Q(status="not_applicable")),
+            readiness_ok=count(ok),
         )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.urls import path
 from django.utils.http import content_disposition_header
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 from sites.access import get_site_for
 from sites.models import Department, HostSite, Territory
 from sites.models.places import HostSiteQuerySet
-from sites.pdf import render_sheet_pdf
+from sites.pdf import not_modified, render_sheet_pdf, sheet_etag, sheet_html, with_etag
 from sites.revisions import show_published
 from sites.selectors import sheet_context, with_sheet_details
 
@@ -136,11 +136,16 @@ def detail_context(request: HttpRequest, pk: int) -> dict:
 
 @require_safe
 def sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The sheet's PDF, printed once per version (stored), with an ETag (304 if unchanged)."""
     site = get_site_for(request.user, pk)  # the same rule as the page: public, or in scope
-    response = HttpResponse(render_sheet_pdf(site), content_type="application/pdf")
+    html = sheet_html(site)
+    etag = sheet_etag(html)
+    if not_modified(request, etag):
+        return with_etag(HttpResponseNotModified(), etag)
+    response = HttpResponse(render_sheet_pdf(site, html), content_type="application/pdf")
     filename = f"fiche-{slugify(site.name) or site.pk}.pdf"
     response["Content-Disposition"] = content_disposition_header(False, filename)
-    return response
+    return with_etag(response, etag)
 
 
 urlpatterns = [

@@ -189,3 +189,19 @@ def test_it_runs_the_image_unprivileged_without_a_baked_in_secret():
     assert "8000" in " ".join(instructions("EXPOSE")).split()
     for env in instructions("ENV"):
         assert "SECRET_KEY" not in env, "SECRET_KEY is baked into the image"
+
+
+def test_web_and_worker_scale_behind_one_load_balancer_with_nothing_on_local_disk():
+    """`docker compose up --scale web=3 --scale worker=4`: no fixed name or host port on a
+    scaled service, no volume of theirs; `lb` publishes the one port and proxies to `web`."""
+    for name in ("web", "worker"):
+        assert "container_name" not in service(name), f"{name} cannot scale with a fixed name"
+        assert "ports" not in service(name), f"{name} cannot scale with a fixed host port"
+        assert "volumes" not in service(name), f"{name} keeps nothing on local disk"
+    assert service("lb")["ports"] == ["127.0.0.1:8000:8080"]
+    config = compose()["configs"][service("lb")["configs"][0]["source"]]["content"]
+    assert "http://web:8000" in config
+    assert "resolver 127.0.0.11" in config  # scaled web containers found by Docker's DNS
+    assert "X-Forwarded-Proto" in config  # Django still knows the request came over HTTPS
+    # The replica and the release reach every app service through the shared environment.
+    assert {"DATABASE_REPLICA_URL", "RELEVE_RELEASE"} <= set(environment("web"))

@@ -243,3 +243,43 @@ def test_my_planning_leads_the_next_volunteer_to_the_sites_handovers(client, day
     page = client.get(reverse("continuity_handovers"), {"site": site.pk})
     assert "Pansement à refaire" in page.content.decode()
     assert HandoverRead.objects.filter(reader=next_volunteer.user).count() == 1
+
+
+def _overdue_backlog(site, n: int, due) -> list[FollowUpTask]:
+    return FollowUpTask.objects.bulk_create(
+        FollowUpTask(site=site, kind="other", title=f"Tâche {i}", due_at=due) for i in range(n)
+    )
+
+
+def test_escalation_of_a_backlog_is_batched(site, nurse, managers):
+    """A backlog escalates in a fixed number of queries whatever its size (issue 14: a
+    national backlog within one cycle), spread over the least-busy managers as one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    territory_manager, ars = managers
+    other = member(Role.TERRITORY_MANAGER, territory=site.territory)
+    due = timezone.now() - timedelta(hours=1)
+    queries = {}
+    for n in (5, 40):
+        FollowUpTask.objects.all().delete()
+        _overdue_backlog(site, n, due)
+        with CaptureQueriesContext(connection) as run:
+            assert services.escalate_tasks() == n
+        queries[n] = len(run.captured_queries)
+        # Level 1 (territory): the two territory managers share the backlog.
+        tasks = FollowUpTask.objects.all()
+        assert {t.escalation_level for t in tasks} == {1}
+        loads = sorted(
+            tasks.filter(assignee__in=[territory_manager, other])
+            .values_list("assignee", flat=True)
+            .order_by("assignee")
+        )
+        assert abs(loads.count(territory_manager.pk) - loads.count(other.pk)) <= 1
+        assert Escalation.objects.filter(task__in=tasks).count() == n
+        assert all(t.history.filter(history_change_reason="escalated").exists() for t in tasks)
+        notified = Notification.objects.filter(
+            kind="task_escalated", recipient__in=[territory_manager, other]
+        ).count()
+        assert notified >= n
+    assert queries[5] == queries[40] <= 30

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.permissions import require
+from config.querying import CappedPaginator
 from sites.views.catalogue import detail_context
 from vacations import selectors, services
 from vacations.calendar import subscription_urls
@@ -96,7 +96,8 @@ def open_days(request: HttpRequest) -> HttpResponse:
     today = local_today()
     form = OpenDaysFilterForm(request.GET or None, territories=selectors.offered_territories())
     days = form.filter(selectors.open_days(request.user, today=today))
-    page = Paginator(days, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Counted up to COUNT_CAP ("more than 1,000 open days" past it): not every open day in France.
+    page = CappedPaginator(days, PAGE_SIZE).get_page(request.GET.get("page"))
     volunteer = my_profile(request)
     context = {
         "form": form,
