@@ -208,6 +208,21 @@ class MyPlanning:
 HISTORY_PAGE_SIZE = 10
 
 
+class SteadyPaginator(Paginator):
+    """A paginator whose page costs its query even when there is nothing to show: Django's
+    skips the query of an empty page, so the page would cost one query less with no rows
+    than with some (query counts must not depend on the data, issue 14). The last page reads
+    `per_page + orphans` rows from its start: the same rows, one query always."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top += self.orphans  # the last page: up to its end, never sliced to [0:0]
+        return self._get_page(self.object_list[bottom:top], number, self)
+
+
 def my_planning(user, volunteer: Volunteer, *, today: Date, page: str | None) -> MyPlanning:
     """A volunteer's days in 3 queries: the active ones, and a page of past ones (+ count)."""
     mine = Vacation.objects.visible_to(user).filter(volunteer=volunteer)
@@ -233,7 +248,7 @@ def my_planning(user, volunteer: Volunteer, *, today: Date, page: str | None) ->
         .select_related("site")
         .order_by("-date", "-starts_at", "-pk")
     )
-    history = Paginator(past, HISTORY_PAGE_SIZE).get_page(page)
+    history = SteadyPaginator(past, HISTORY_PAGE_SIZE).get_page(page)
     return MyPlanning(upcoming=upcoming, requested=requested, to_close=to_close, history=history)
 
 
