@@ -1,9 +1,9 @@
 """Reminders derived from the state of the days (`vacation_reminders`, daily at 07:00).
 
 7 days and 1 day before a booked day, the volunteer and the site's secretaries are reminded;
-a request unanswered for 48 hours is recalled to the secretaries, once, while its day is ahead. Each message's dedupe key
-names the booking it is about, so a second run sends nothing more, a withdrawn or cancelled day
-gets nothing, and a day booked again gets its reminders again.
+a request unanswered for 48 hours is recalled to the secretaries, once, while its day is ahead.
+Each message's dedupe key names the booking it is about, so a second run sends nothing more, a
+withdrawn or cancelled day gets nothing, and a day booked again gets its reminders again.
 
 A run writes all its messages at once (`notify_many`): thousands of booked days on one date
 cost a few queries and one bulk insert, not a round trip per message.

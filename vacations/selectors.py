@@ -14,7 +14,7 @@ from datetime import date as Date
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import (
     Count,
     DecimalField,
@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncWeek
 
+from config.pagination import SteadyPaginator
 from sites.models import HostSite, SheetReadiness, Territory
 from vacations.models import Vacation, period_weight
 from volunteers.models import Availability, Period, Volunteer
@@ -206,21 +207,6 @@ class MyPlanning:
 
 
 HISTORY_PAGE_SIZE = 10
-
-
-class SteadyPaginator(Paginator):
-    """A paginator whose page costs its query even when there is nothing to show: Django's
-    skips the query of an empty page, so the page would cost one query less with no rows
-    than with some (query counts must not depend on the data, issue 14). The last page reads
-    `per_page + orphans` rows from its start: the same rows, one query always."""
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top += self.orphans  # the last page: up to its end, never sliced to [0:0]
-        return self._get_page(self.object_list[bottom:top], number, self)
 
 
 def my_planning(user, volunteer: Volunteer, *, today: Date, page: str | None) -> MyPlanning:

@@ -116,9 +116,12 @@ def build() -> dict:
                 date__month=month, date__gt=today,
             ).values_list("pk", flat=True)
         )  # fmt: skip
+        busy = Vacation.objects.filter(
+            date__year=year, date__month=month, volunteer__isnull=False
+        ).values("volunteer")
         free = (
             Volunteer.objects.filter(status=Volunteer.Status.VERIFIED)
-            .exclude(vacations__date__year=year, vacations__date__month=month)
+            .exclude(pk__in=busy)
             .order_by("pk")[:20]
         )
         contention = {

@@ -182,9 +182,7 @@ def test_the_feed_costs_the_same_queries_whatever_its_size(
             site, date(2027, 4, 1) + timedelta(days=offset), status="booked", volunteer=volunteer
         )
     if size:
-        open_day(
-            site, date(2027, 3, 20), status="cancelled", volunteer=volunteer, cancelled_at=NOW
-        )
+        open_day(site, date(2027, 3, 20), status="cancelled", volunteer=volunteer, cancelled_at=NOW)
         let_go = open_day(site, date(2027, 3, 21), status="requested", volunteer=volunteer)
         services.vacation_withdraw(vacation=let_go, volunteer=volunteer)
 
