@@ -119,8 +119,12 @@ def volunteer_feed(request, token: str):
         raise Http404
     since = timezone.now() - KEEP_CANCELLED
     mine = Q(volunteer=volunteer, status__in=list(STATUS))
-    released_ids = VacationRelease.objects.filter(volunteer=volunteer, at__gte=since).values(
-        "vacation"
+    # The ids first (one query, always run): inside the OR below, a subquery would make
+    # PostgreSQL scan every day; a list of ids keeps each branch on its index.
+    released_ids = list(
+        VacationRelease.objects.filter(volunteer=volunteer, at__gte=since).values_list(
+            "vacation_id", flat=True
+        )
     )
     # One query for the three kinds of days: its own (active), its own cancelled lately, and
     # those it let go of lately (withdrawn, declined) that are not its own again.

@@ -31,7 +31,7 @@ def report(tmp_path_factory):
     path = tmp_path_factory.mktemp("bench") / "small.json"
     result = subprocess.run(
         [sys.executable, "manage.py", "bench", "--scale", "small", "--no-reuse", "--drop",
-         "--requests", "5", "--concurrent-seconds", "5", "--json", str(path)],
+         "--requests", "3", "--concurrent-seconds", "3", "--json", str(path)],
         env={**os.environ, "DATABASE_URL": url}, cwd=ROOT, capture_output=True, text=True,
         timeout=900,
     )  # fmt: skip
