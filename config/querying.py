@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, QuerySet, Subquery
 from django.utils.functional import cached_property
+
+from config.pagination import SteadyPaginator
 
 # Beyond this many rows a list says "more than 1,000" instead of counting them all.
 COUNT_CAP = 1000
@@ -86,7 +87,7 @@ def capped_counts(cap: int = COUNT_CAP, **querysets: QuerySet) -> dict[str, Capp
     return {name: CappedCount(value, cap) for name, value in zip(names, row, strict=True)}
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(SteadyPaginator):
     """Counts at most `cap + 1` rows: the last pages past the cap are not offered."""
 
     def __init__(self, *args, cap: int = COUNT_CAP, **kwargs):

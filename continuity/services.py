@@ -636,6 +636,7 @@ def _notify_assignee(
         kind=message.kind,
         context=message.context,
         dedupe_key=message.dedupe_key,
+        new_key=new_key,
     )
 
 
@@ -654,7 +655,6 @@ def _assignee_message(task: FollowUpTask, *, kind: str, key: str, reason: str = 
             "url": _site_url(f"/suivi/taches/{task.pk}/"),
         },
         dedupe_key=f"{kind}:{task.pk}:{task.escalation_level}:{key}",
-        new_key=new_key,
     )
 
 

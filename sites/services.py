@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.history import save_tracked
 from accounts.notifications import notify
-from accounts.roles import FOLLOW_UP_ROLES, SITE_STAFF_ROLES, Role
+from accounts.roles import FOLLOW_UP_ROLES, Role
 from sites.catalogues import COURSE_NURSE_ITEM, DERIVED_READINESS
 from sites.models import (
     AccommodationOffer,

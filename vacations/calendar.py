@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -34,10 +34,26 @@ TIMEZONE_SPAN = (date(2020, 1, 1), date(2050, 1, 1))
 
 
 def _vacations():
-    contacts = KeyContact.objects.order_by("-priority", "position")
-    return Vacation.objects.select_related(
-        "site__info_sheet", "volunteer__user", "preparation"
-    ).prefetch_related(Prefetch("site__info_sheet__contacts", queryset=contacts))
+    return Vacation.objects.select_related("site__info_sheet", "volunteer__user", "preparation")
+
+
+def _with_contacts(days) -> list[Vacation]:
+    """The days of `days` (a queryset) with their sites' key contacts, in two queries whatever
+    they hold: the contacts are read through a subquery of the same days rather than by a
+    prefetch (which skips its query when there is no day, so an empty feed would cost one
+    query less than a full one: query counts must not depend on the data, issue 14)."""
+    vacations = list(days)
+    contacts: dict[int, list[KeyContact]] = {}
+    rows = KeyContact.objects.filter(sheet__site__in=days.order_by().values("site_id")).order_by(
+        "-priority", "position", "pk"
+    )
+    for contact in rows:
+        contacts.setdefault(contact.sheet_id, []).append(contact)
+    for vacation in vacations:
+        sheet = getattr(vacation.site, "info_sheet", None)
+        if sheet is not None:
+            sheet._prefetched_objects_cache = {"contacts": contacts.get(sheet.pk, [])}
+    return vacations
 
 
 def event_times(vacation: Vacation) -> tuple[datetime, datetime]:
@@ -102,20 +118,28 @@ def volunteer_feed(request, token: str):
     if volunteer is None:
         raise Http404
     since = timezone.now() - KEEP_CANCELLED
-    active = _vacations().filter(volunteer=volunteer, status__in=list(STATUS))
-    cancelled = _vacations().filter(
-        volunteer=volunteer, status=Vacation.Status.CANCELLED, cancelled_at__gte=since
+    mine = Q(volunteer=volunteer, status__in=list(STATUS))
+    # The ids first (one query, always run): inside the OR below, a subquery would make
+    # PostgreSQL scan every day; a list of ids keeps each branch on its index.
+    released_ids = list(
+        VacationRelease.objects.filter(volunteer=volunteer, at__gte=since).values_list(
+            "vacation_id", flat=True
+        )
     )
-    released_ids = VacationRelease.objects.filter(volunteer=volunteer, at__gte=since).values(
-        "vacation"
+    # One query for the three kinds of days: its own (active), its own cancelled lately, and
+    # those it let go of lately (withdrawn, declined) that are not its own again.
+    days = _vacations().filter(
+        mine
+        | Q(volunteer=volunteer, status=Vacation.Status.CANCELLED, cancelled_at__gte=since)
+        | (Q(pk__in=released_ids) & ~mine)
     )
-    released = (
-        _vacations()
-        .filter(pk__in=released_ids)
-        .exclude(Q(volunteer=volunteer) & Q(status__in=list(STATUS)))
-    )
-    events = [_event(v, status=STATUS[v.status]) for v in active]
-    events += [_event(v, status="CANCELLED") for v in [*cancelled, *released]]
+    vacations = _with_contacts(days.order_by("date", "starts_at", "pk"))
+    events = [
+        _event(v, status=STATUS[v.status])
+        if v.volunteer_id == volunteer.pk and v.status in STATUS
+        else _event(v, status="CANCELLED")
+        for v in vacations
+    ]
     return _calendar(f"Relève — {volunteer.full_name}", events)
 
 
@@ -134,7 +158,10 @@ def site_feed(request, token: str):
             | Q(status=Vacation.Status.CANCELLED, cancelled_at__gte=since)
         )
     )
-    events = [_event(v, status=STATUS.get(v.status, "CANCELLED"), for_site=True) for v in vacations]
+    events = [
+        _event(v, status=STATUS.get(v.status, "CANCELLED"), for_site=True)
+        for v in _with_contacts(vacations)
+    ]
     return _calendar(f"Relève — {site}", events)
 
 

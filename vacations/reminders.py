@@ -1,9 +1,9 @@
 """Reminders derived from the state of the days (`vacation_reminders`, daily at 07:00).
 
 7 days and 1 day before a booked day, the volunteer and the site's secretaries are reminded;
-a request unanswered for 48 hours is recalled to the secretaries. Each message's dedupe key
-names the booking it is about, so a second run sends nothing more, a withdrawn or cancelled day
-gets nothing, and a day booked again gets its reminders again.
+a request unanswered for 48 hours is recalled to the secretaries, once, while its day is ahead.
+Each message's dedupe key names the booking it is about, so a second run sends nothing more, a
+withdrawn or cancelled day gets nothing, and a day booked again gets its reminders again.
 
 A run writes all its messages at once (`notify_many`): thousands of booked days on one date
 cost a few queries and one bulk insert, not a round trip per message.
@@ -113,9 +113,13 @@ def send_vacation_reminders(*, now: datetime | None = None) -> int:
                 dedupe_key=f"reminder-site:{booking}",
             )
         )
+    # Only days still ahead: a request for a day gone by is answered by nobody any more (the
+    # dedupe key reminds each request once).
     waiting = (
         Vacation.objects.filter(
-            status=Vacation.Status.REQUESTED, requested_at__lte=now - REQUEST_WAITING
+            status=Vacation.Status.REQUESTED,
+            requested_at__lte=now - REQUEST_WAITING,
+            date__gte=today,
         )
         .select_related("site", "volunteer__user")
         .prefetch_related(_secretaries())

@@ -14,7 +14,7 @@ from datetime import date as Date
 from datetime import timedelta
 from decimal import Decimal
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import (
     Count,
     DecimalField,
@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncWeek
 
+from config.pagination import SteadyPaginator
 from sites.models import HostSite, SheetReadiness, Territory
 from vacations.models import Vacation, period_weight
 from volunteers.models import Availability, Period, Volunteer
@@ -252,7 +253,7 @@ def my_planning(user, volunteer: Volunteer, *, today: Date, page: str | None) ->
         .select_related("site")
         .order_by("-date", "-starts_at", "-pk")
     )
-    history = Paginator(past, HISTORY_PAGE_SIZE).get_page(page)
+    history = SteadyPaginator(past, HISTORY_PAGE_SIZE).get_page(page)
     return MyPlanning(upcoming=upcoming, requested=requested, to_close=to_close, history=history)
 
 

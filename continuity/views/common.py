@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.errors import DomainError
 from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
+from config.pagination import SteadyPaginator
 from config.querying import CappedPaginator
 from continuity.access import get_exam_for, get_incoming_for, get_task_for
 from continuity.models import (
@@ -105,7 +105,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
 def _page(request: HttpRequest, queryset: QuerySet, *, capped: bool = False):
     """A page of `queryset`; `capped`: its count reads at most `COUNT_CAP` + 1 rows (the lists
     that grow with the country: the exam tracker, the worklist)."""
-    paginator = CappedPaginator if capped else Paginator
+    paginator = CappedPaginator if capped else SteadyPaginator
     page = paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)  # fetched once, iterated by view and template
     return page

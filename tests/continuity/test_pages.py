@@ -277,7 +277,7 @@ def test_the_worklist_filters(client, day, nurse, query, expected):
     assert "site" in refused.context["filters"].errors
 
 
-@pytest.mark.parametrize("size", [10, 1000])
+@pytest.mark.parametrize("size", [0, 10, 1000])
 def test_the_worklist_costs_the_same_queries_whatever_the_number_of_tasks(
     client, django_assert_num_queries, day, nurse, size
 ):
@@ -385,7 +385,7 @@ def test_the_exam_tracker_shows_each_view_in_its_order(client, day, nurse):
     assert AccessRecord.objects.filter(user=nurse, what="exams").count() == 4
 
 
-@pytest.mark.parametrize("size", [10, 1000])
+@pytest.mark.parametrize("size", [0, 10, 1000])
 def test_the_exam_tracker_costs_the_same_queries_whatever_the_number_of_exams(
     client, django_assert_num_queries, day, nurse, size
 ):

@@ -109,6 +109,28 @@ def test_a_request_waiting_48_hours_is_recalled_to_the_secretary_once(site, secr
     assert Notification.objects.get().recipient == secretary
 
 
+def test_waiting_requests_are_reminded_once_and_only_for_future_days(site, secretary):
+    """A request whose day has gone by is recalled to nobody (the large data set recalled
+    9,887 requested days, past ones included); one still ahead is recalled once, on every run
+    after it has waited 48 hours, today's day included."""
+    past = open_day(site, date(2027, 2, 20), status="requested", volunteer=VolunteerFactory())
+    today = open_day(site, date(2027, 3, 2), status="requested", volunteer=VolunteerFactory())
+    ahead = open_day(site, date(2027, 3, 20), status="requested", volunteer=VolunteerFactory())
+    Vacation.objects.filter(pk__in=[past.pk, today.pk, ahead.pk]).update(
+        requested_at=MORNING - timedelta(days=20)
+    )
+
+    for run in range(3):
+        with time_machine.travel(MORNING + timedelta(minutes=run), tick=False):
+            send_vacation_reminders()
+
+    recalled = Notification.objects.filter(kind="request_waiting")
+    assert sorted(n.link.split("/jours/")[1] for n in recalled) == sorted(
+        f"{day.pk}/" for day in (today, ahead)
+    )
+    assert {n.recipient for n in recalled} == {secretary}
+
+
 def test_run_job_runs_the_same_code_as_beat(booked, capsys):
     Notification.objects.all().delete()
 
