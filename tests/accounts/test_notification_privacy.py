@@ -22,11 +22,14 @@ from continuity.models import (
     IncomingResult,
     PendingExam,
 )
+from feedback import services as feedback_services
+from feedback.models import Incident
 from sites import services as sites_services
-from sites.models import HostSite
+from sites.models import AccommodationOffer, HostSite
 from tests.factories import VolunteerFactory, open_day
 from vacations import services as vacations
 from vacations.calls import call_for_volunteers
+from vacations.expenses import night_decide
 from vacations.models import Vacation
 from vacations.monthly import previous_month, send_monthly_statements
 from vacations.reminders import send_vacation_reminders
@@ -99,6 +102,28 @@ def _every_kind_of_message(now) -> None:
         exam=awaiting, by=staff, abnormal=True, result_summary="Hémoglobine 8,1 g/dL [L]"
     )
     services.escalate_tasks(now=now + timedelta(days=10))
+    # Nights asked with day requests at the site's accommodation: one confirmed, one declined.
+    offer = AccommodationOffer.objects.filter(site=site).first()
+    for offset, confirm in ((24, True), (25, False)):
+        asked = vacations.vacation_request(
+            vacation=day(offset),
+            volunteer=VolunteerFactory(),
+            accommodation={"offer": offer, "nights": [today + timedelta(days=offset)]},
+        )
+        night_decide(night=asked.nights.get(), by=staff, confirm=confirm)
+    # A day done yesterday: both sides are asked for their feedback, then reminded once; an
+    # urgent incident on it tells the territory's managers at once.
+    done = day(-1, status="done", volunteer=VolunteerFactory(), done_at=now - timedelta(hours=2))
+    feedback_services.feedback_requests(now=now)
+    feedback_services.feedback_requests(now=now + timedelta(days=4))
+    feedback_services.incident_report(
+        vacation=done,
+        by=staff,
+        kind="equipment",
+        severity="severe",
+        what_happened="Défibrillateur hors service",
+        patient_ref="DOS-4821",
+    )
 
 
 def _forbidden() -> set[str]:
@@ -115,6 +140,7 @@ def _forbidden() -> set[str]:
         values |= {question.question, question.answer}
     for handover in Handover.objects.all():
         values |= {handover.text, *handover.patient_refs}
+    values |= set(Incident.objects.values_list("patient_ref", flat=True))
     return {value for value in values if value and len(value) >= 4}
 
 

@@ -20,6 +20,7 @@ from accounts.roles import Role
 from accounts.services import api_token_create
 from config.urls import router
 from continuity.models import ContactRequest, FollowUpTask, Handover, IncomingResult
+from feedback.models import DayFeedback, Incident
 from sites.models import Region, Territory
 from tests.conftest import member
 from tests.continuity.conftest import record_exam
@@ -162,7 +163,44 @@ def api_tokens(n: int):
     return user
 
 
+def _done_days(n: int):
+    site = HostSiteFactory()
+    start = timezone.localdate() - timedelta(days=n + 1)
+    days = [
+        open_day(site, start + timedelta(days=i), status="done", volunteer=VolunteerFactory())
+        for i in range(n)
+    ]
+    return site, days
+
+
+def feedback(n: int):
+    site, days = _done_days(n)
+    DayFeedback.objects.bulk_create(
+        DayFeedback(
+            vacation=day, site=site, side=DayFeedback.Side.VOLUNTEER, author=day.volunteer.user,
+            welcome=5, organisation=4, patient_load=3, equipment=2,
+        )
+        for day in days
+    )  # fmt: skip
+    return member(Role.SECRETARY, site=site)
+
+
+def incidents(n: int):
+    site, days = _done_days(n)
+    reporter = member(Role.SECRETARY, site=site)
+    Incident.objects.bulk_create(
+        Incident(
+            vacation=day, site=site, kind=Incident.Kind.EQUIPMENT,
+            severity=Incident.Severity.MINOR, what_happened="ECG en panne", reported_by=reporter,
+        )
+        for day in days
+    )  # fmt: skip
+    return reporter
+
+
 WORLDS: dict[str, Callable[[int], object]] = {
+    "feedback": feedback,
+    "incident": incidents,
     "region": regions,
     "territory": territories,
     "site": sites,

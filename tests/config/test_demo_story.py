@@ -133,8 +133,10 @@ def test_the_secretary_and_the_nurse_work_at_chateaumeillant_and_its_secondary_p
 def test_the_medical_assistant_works_at_valencay_which_has_no_course_nurse(world, db):
     """Seed 000, line 105: a course nurse or, failing one, a medical assistant."""
     assistant = user("assistant@demo.releve.fr")
-    assert list(HostSite.objects.in_scope_of(assistant).values_list("name", flat=True)) == [
-        "Centre de santé de Valençay"
+    # Luçay-le-Mâle is Valençay's secondary practice: Valençay's team runs it (seed 003, line 11).
+    assert sorted(HostSite.objects.in_scope_of(assistant).values_list("name", flat=True)) == [
+        "Centre de santé de Valençay",
+        "Maison de santé de Luçay-le-Mâle",
     ]
     assert not Membership.objects.filter(
         role=Role.COURSE_NURSE, site__name="Centre de santé de Valençay"
