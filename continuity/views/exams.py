@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import BooleanField, ExpressionWrapper
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -85,7 +86,10 @@ def exams(request: HttpRequest) -> HttpResponse:
     }[view]
     page = _page(
         request,
-        listed.select_related("site", "prescriber__user").prefetch_related("legs"),
+        # Whether a closed exam still has a leg pending, read in the page's own query.
+        listed.select_related("site", "prescriber__user").annotate(
+            leg_pending=ExpressionWrapper(leg_pending, output_field=BooleanField())
+        ),
         capped=True,
     )
     for exam in page.object_list:

@@ -85,8 +85,12 @@ def test_seed_demo_is_idempotent(db, capsys):
     assert InfoSheet.objects.filter(status="submitted").count() == 2  # one per region
     for draft in InfoSheet.objects.filter(status="draft"):
         assert [r.item.code for r in draft.missing_mandatory()] == ["course_nurse"]
-    assert HostSite.objects.get(kind="secondary_practice").parent.name == (
-        "Maison de santé de Châteaumeillant"
+    parents = dict(
+        HostSite.objects.filter(kind="secondary_practice").values_list("name", "parent__name")
     )
+    assert parents == {
+        "Cabinet secondaire du Châtelet": "Maison de santé de Châteaumeillant",
+        "Maison de santé de Luçay-le-Mâle": "Centre de santé de Valençay",
+    }
     assert "secretariat@demo.releve.fr" in first_output
     assert "releve-demo" in first_output
