@@ -1060,6 +1060,7 @@ def _escalate_batch(pks: list[int], *, now) -> int:
         key = (task.escalation_level, task.assignee_id, task.due_at)
         groups.setdefault(key, []).append(task.pk)
     for (level, assignee_id, due_at), group in groups.items():
+        # history: written for the whole batch by `bulk_history_create` below
         Task.objects.filter(pk__in=group).update(
             escalation_level=level, assignee_id=assignee_id, escalated_at=now, due_at=due_at
         )

@@ -378,6 +378,7 @@ class Generator:
         from sites.revisions import sheet_content
 
         content = sheet_content(InfoSheet.objects.get(pk=sheets[0].pk))
+        # history: none for a generated benchmark data set
         InfoSheet.objects.filter(pk__in=[s.pk for s in sheets]).update(published_content=content)
         self._step("sheets", t)
 
@@ -559,6 +560,7 @@ class Generator:
                    "created_by_id", "created_at"]  # fmt: skip
         _copy(PendingExam, columns, exam_rows)
         _reset_sequences(PendingExam)
+        # history: none for a generated benchmark data set
         Vacation.objects.filter(pk__in=no_exam_days).update(no_exams=True)
         # The rest of the tasks: handovers to follow and other work, not tied to an exam.
         site_pks = [s.pk for s in self.sites]
