@@ -109,6 +109,15 @@ def _replica_reads_the_test_transaction(request):
     if "replica" not in connections.settings:
         yield
         return
+    if "live_server" in request.fixturenames:
+        # The live server's thread opens its own connections, where the replica alias does not
+        # see the browser test's data on SQLite: pages under a live server read the primary.
+        import config.replica
+
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        monkeypatch.setattr(config.replica, "replica_enabled", lambda: False)
+        yield
+        return
     # After the test's database set-up (it fences off the aliases a test may not use).
     for name in ("_django_db_marker", "db", "transactional_db", "django_db_reset_sequences"):
         if name in request.fixturenames:
