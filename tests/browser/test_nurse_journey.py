@@ -132,7 +132,10 @@ def test_the_nurse_works_an_urgent_result_from_her_worklist_to_closure(
     journey.check("exam to close")
     page.get_by_label(label(PendingExam.Responsible.SITE_DOCTOR)).check(force=True)
     page.get_by_label(label(PendingExam.TreatingDoctorStatus.AT_SITE)).check(force=True)
+    # The three routing legs are done: closing refuses while one is pending (issue 13).
     page.get_by_label(fr("Deposited in the DMP")).check(force=True)
+    page.get_by_label(fr("Sent to the patient's Mon espace santé")).check(force=True)
+    page.get_by_label(fr("Sent to the prescribing volunteer")).check(force=True)
     page.get_by_role("button", name=fr("Close the follow-up")).click()
     page.wait_for_url(re.compile(rf"/suivi/examens/{world['exam'].pk}/$"))
     journey.check("exam closed")
