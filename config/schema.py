@@ -4,6 +4,7 @@ so that clients, and schemathesis on CI, can rely on the statuses the API really
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils import translation
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.response import Response
@@ -74,12 +75,42 @@ def _release() -> str:
     return getattr(settings, "RELEVE_RELEASE", "")
 
 
+# And rendered (YAML or JSON, ~80 ms for YAML) once per process and media type.
+_RENDERED: dict[tuple, tuple[bytes, str, str]] = {}
+
+
 class CachedSpectacularAPIView(SpectacularAPIView):
+    def _key(self, request) -> tuple:
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        return (_release(), version, translation.get_language(), self.serve_public)
+
+    def get(self, request, *args, **kwargs):
+        if not self.serve_public:  # filtered per user: not shared
+            return super().get(request, *args, **kwargs)
+        key = (*self._key(request), request.accepted_media_type)
+        if key in _RENDERED:
+            content, content_type, disposition = _RENDERED[key]
+            response = HttpResponse(content, content_type=content_type)
+            response["Content-Disposition"] = disposition
+            return response
+        response = super().get(request, *args, **kwargs)
+
+        def keep(rendered):
+            if rendered.status_code == 200:
+                _RENDERED[key] = (
+                    rendered.content,
+                    rendered["Content-Type"],
+                    rendered["Content-Disposition"],
+                )
+
+        response.add_post_render_callback(keep)
+        return response
+
     def _get_schema_response(self, request):
         if not self.serve_public:  # filtered per user: not shared
             return super()._get_schema_response(request)
         version = self.api_version or request.version or self._get_version_parameter(request)
-        key = (_release(), version, translation.get_language(), self.serve_public)
+        key = self._key(request)
         schema = _SCHEMAS.get(key)
         shared = "api-schema:" + ":".join(str(part) for part in key) if key[0] else None
         if schema is None and shared:

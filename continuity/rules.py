@@ -9,14 +9,14 @@ from __future__ import annotations
 import rules
 
 from accounts.roles import MANAGER_ROLES, SITE_STAFF_ROLES
-from sites.rules import manager_of, staff_of
+from sites.rules import manager_of, site_of, staff_of
 from vacations.rules import day_volunteer_or_site_staff
 
 
 @rules.predicate
 def works_at_its_site(user, obj) -> bool:
     """Secretary or course nurse of the object's site (an exam, a result, a task)."""
-    return obj is not None and staff_of(user, obj.site_id)
+    return obj is not None and staff_of(user, site_of(obj))
 
 
 @rules.predicate

@@ -7,13 +7,15 @@ locks what it changes, validates with the models' own validators (a bad field ra
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date as Date
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,64 +70,102 @@ def _site_url(path: str) -> str:
 # --- Who works on what ------------------------------------------------------------------------
 
 
-def _least_busy(users) -> User | None:
-    """The user with the fewest active tasks (then the oldest account): spreads the load."""
-    return (
-        users.annotate(
-            load=Count(
-                "follow_up_tasks",
-                filter=Q(follow_up_tasks__status__in=FollowUpTask.ACTIVE_STATUSES),
-            )
-        )
-        .order_by("load", "pk")
-        .first()
-    )
-
-
-def people_at_level(site: HostSite, level: int):
-    """Active users who answer for `site` at an escalation level.
+class Routing:
+    """Who answers for each of some sites at each escalation level, and how busy they are: the
+    one place that decides who takes a task.
 
     Level 0 is the first group that has someone: the site's course nurse(s), else its medical
     assistant(s) (`FOLLOW_UP_ROLES`, seed 000 line 105), else the pôle mère's nurse(s), else
-    its assistant(s); then the territory manager (1), then the ARS (2).
+    its assistant(s); then the territory manager (1), then the ARS (2). Among a group, the
+    person with the fewest active tasks takes it (then the oldest account): `pick` counts what
+    it hands out, so a batch spreads its tasks as one-by-one creation would.
+
+    Two queries for any number of sites (their places, then the people with their loads), so
+    a task, a batch of results and an escalation cycle ask the same rule at the same cost.
     """
-    users = User.objects.filter(is_active=True)
-    if level == Task.Level.NURSE:
-        for place in site.team_site_ids():
-            for role in FOLLOW_UP_ROLES:
-                people = users.filter(memberships__role=role, memberships__site_id=place)
-                if people.exists():
-                    return people
-        return users.none()
-    if level == Task.Level.TERRITORY:
-        return users.filter(
-            memberships__role=Role.TERRITORY_MANAGER, memberships__territory_id=site.territory_id
+
+    def __init__(self, sites):
+        ids = sorted({getattr(site, "pk", site) for site in sites})
+        places = HostSite.objects.filter(pk__in=ids).values_list(
+            "pk", "kind", "parent_id", "territory_id", "territory__department__region_id"
         )
-    return users.filter(
-        memberships__role=Role.ARS_MANAGER,
-        memberships__region__in=HostSite.objects.filter(pk=site.pk).values(
-            "territory__department__region"
-        ),
-    )
+        self._team: dict[int, list[int]] = {}
+        by_site, by_territory, by_region = {}, {}, {}
+        for pk, kind, parent_id, territory_id, region_id in places:
+            attached = parent_id is not None and kind in HostSite.ATTACHED_KINDS
+            self._team[pk] = [pk, parent_id] if attached else [pk]
+            for place in self._team[pk]:
+                by_site.setdefault(place, []).append(pk)
+            by_territory.setdefault(territory_id, []).append(pk)
+            by_region.setdefault(region_id, []).append(pk)
+        active = Task.objects.filter(assignee=OuterRef("user_id"), status__in=Task.ACTIVE_STATUSES)
+        rows = (
+            Membership.objects.filter(user__is_active=True)
+            .filter(
+                Q(role__in=FOLLOW_UP_ROLES, site__in=list(by_site))
+                | Q(role=Role.TERRITORY_MANAGER, territory__in=list(by_territory))
+                | Q(role=Role.ARS_MANAGER, region__in=list(by_region))
+            )
+            .select_related("user")
+            .annotate(
+                load=Coalesce(
+                    Subquery(
+                        active.order_by().values("assignee").annotate(n=Count("pk")).values("n")
+                    ),
+                    0,
+                )
+            )
+        )
+        # (site, level) -> {user id} ; level 0 is kept per (place, role) to apply its order.
+        self._people: dict[tuple, set[int]] = {}
+        self.users: dict[int, User] = {}
+        self.load: dict[int, int] = {}
+        for membership in rows:
+            user = membership.user
+            self.users[user.pk], self.load[user.pk] = user, membership.load
+            if membership.role in FOLLOW_UP_ROLES:
+                keys = [("team", membership.site_id, membership.role)]
+            elif membership.role == Role.TERRITORY_MANAGER:
+                keys = [(pk, Task.Level.TERRITORY) for pk in by_territory[membership.territory_id]]
+            else:
+                keys = [(pk, Task.Level.ARS) for pk in by_region[membership.region_id]]
+            for key in keys:
+                self._people.setdefault(key, set()).add(user.pk)
+
+    def people(self, site, level: int) -> list[int]:
+        """Ids of the active users who answer for `site` at `level` (empty: nobody)."""
+        pk = getattr(site, "pk", site)
+        if level == Task.Level.NURSE:
+            for place in self._team.get(pk, []):
+                for role in FOLLOW_UP_ROLES:
+                    if people := self._people.get(("team", place, role)):
+                        return sorted(people)
+            return []
+        return sorted(self._people.get((pk, level), ()))
+
+    def pick(self, site, *, from_level: int = 0) -> tuple[User | None, int]:
+        """Who takes a task at `from_level` or, when nobody holds that role, the next level up
+        (nobody at all: `(None, ARS)`); the chosen person's load grows by one."""
+        for level in range(from_level, Task.Level.ARS + 1):
+            if people := self.people(site, level):
+                chosen = min(people, key=lambda pk: (self.load[pk], pk))
+                self.load[chosen] += 1
+                return self.users[chosen], level
+        return None, Task.Level.ARS
+
+    def hand_over(self, user_id: int | None) -> None:
+        """A task left `user_id` (escalated to someone else): one fewer on its load."""
+        if user_id in self.load:
+            self.load[user_id] -= 1
 
 
 def route(site: HostSite, *, from_level: int = 0) -> tuple[User | None, int]:
-    """Who takes a task at `from_level` or, when nobody holds that role, the next level up.
+    """Who takes one task of `site` at `from_level` (or the next level up): `Routing.pick`.
 
     A site without a course nurse or medical assistant, of its own or at its pôle mère, sends
     its tasks to the territory manager (level 1).
     """
-    for level in range(from_level, Task.Level.ARS + 1):
-        person = _least_busy(people_at_level(site, level).distinct())
-        if person is not None:
-            return person, level
-    return None, Task.Level.ARS
-
-
-def site_has_course_nurse(site: HostSite) -> bool:
-    """Someone follows results up for `site` at level 0 (nurse or assistant, here or at its
-    pôle mère)."""
-    return people_at_level(site, Task.Level.NURSE).exists()
+    return Routing([site]).pick(site, from_level=from_level)
 
 
 # --- Pending exams ----------------------------------------------------------------------------
@@ -276,6 +316,24 @@ def exam_receive(
     )
 
 
+@dataclass
+class Received:
+    """A result received on an exam whose row lock the caller holds (read under that lock)."""
+
+    exam: PendingExam
+    abnormal: bool
+    summary: str = ""
+    amended: bool = False
+
+
+def _check_receivable(result: Received) -> None:
+    _reject_nir_in("result_summary", result.summary)
+    if result.exam.status == Exam.CANCELLED:
+        raise _invalid(_("This exam was cancelled."))
+    if result.exam.status != Exam.AWAITING and not result.amended:
+        raise _invalid(_("A result was already received for this exam."))
+
+
 def receive_locked(
     *,
     exam: PendingExam,
@@ -290,70 +348,104 @@ def receive_locked(
 
     Raises before writing anything when refused, so the caller's transaction stays usable.
     """
+    refusal = receive_many([Received(exam, abnormal, result_summary, amended)], by=by, now=now)[0]
+    if refusal is not None:
+        raise refusal
+    return exam
+
+
+def receive_many(
+    results: list[Received], *, by, now=None, routing: Routing | None = None
+) -> list[Exception | None]:
+    """Results received on several exams at once (a lab's batch), each exam once, their locks
+    held by the caller: the rules of `receive_locked` for each, in a fixed number of queries
+    for any number of exams (the exams and their history, their tasks, the new review tasks
+    with their history and messages); only an amended result whose review task exists costs
+    queries of its own.
+
+    Returns, per result, None when received or the refusal (a `DomainError` or a
+    `ValidationError` naming the field) when not: a refused result writes nothing.
+    """
     now = now or timezone.now()
-    _reject_nir_in("result_summary", result_summary)
-    if exam.status == Exam.CANCELLED:
-        raise _invalid(_("This exam was cancelled."))
-    if exam.status != Exam.AWAITING and not amended:
-        raise _invalid(_("A result was already received for this exam."))
-    exam.status = Exam.RECEIVED
-    exam.received_at = now
-    exam.abnormal = bool(abnormal)
-    exam.result_summary = (result_summary or "")[:4000]
-    exam.closed_at = None
-    save_tracked(exam, by=by)
-    # The exam's chase and review tasks in one read (locked: the exam's lock is held).
-    tasks = list(
-        exam.tasks.select_for_update().filter(
-            kind__in=[Task.Kind.CHASE_RESULT, Task.Kind.REVIEW_RESULT]
-        )
+    if len({result.exam.pk for result in results}) != len(results):
+        raise ValueError("receive_many takes each exam once (a second result is another call)")
+    refusals: list[Exception | None] = []
+    accepted = []
+    for result in results:
+        try:
+            _check_receivable(result)
+        except (DomainError, ValidationError) as refusal:
+            refusals.append(refusal)
+            continue
+        refusals.append(None)
+        accepted.append(result)
+    if not accepted:
+        return refusals
+    exams = [result.exam for result in accepted]
+    for result in accepted:
+        exam = result.exam
+        exam.status = Exam.RECEIVED
+        exam.received_at = now
+        exam.abnormal = bool(result.abnormal)
+        exam.result_summary = (result.summary or "")[:4000]
+        exam.closed_at = None
+    # history: written for these exams by `bulk_history_create` below
+    PendingExam.objects.bulk_update(
+        exams, ["status", "received_at", "abnormal", "result_summary", "closed_at"]
     )
+    PendingExam.history.bulk_history_create(exams, update=True, default_user=by)
+    # The exams' chase and review tasks in one read (locked: the exams' locks are held).
+    tasks: dict[int, list[FollowUpTask]] = {}
+    for task in Task.objects.select_for_update().filter(
+        exam__in=exams, kind__in=[Task.Kind.CHASE_RESULT, Task.Kind.REVIEW_RESULT]
+    ):
+        tasks.setdefault(task.exam_id, []).append(task)
     chased = [
-        t.pk for t in tasks if t.kind == Task.Kind.CHASE_RESULT and t.status in Task.ACTIVE_STATUSES
+        task.pk
+        for exam_tasks in tasks.values()
+        for task in exam_tasks
+        if task.kind == Task.Kind.CHASE_RESULT and task.status in Task.ACTIVE_STATUSES
     ]
     if chased:
         finish_tasks(Task.objects.filter(pk__in=chased), by=by, now=now, note=_("Result received."))
-    urgent = bool(abnormal)
-    due = (
-        now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
-        if urgent
-        else add_working_days(
-            now,
-            settings.RELEVE_TASK_NORMAL_WORKING_DAYS,
-            department=department_of(exam.site),
+    new_tasks = []
+    for exam in exams:
+        urgent = bool(exam.abnormal)
+        due = (
+            now + timedelta(hours=settings.RELEVE_TASK_URGENT_HOURS)
+            if urgent
+            else add_working_days(
+                now,
+                settings.RELEVE_TASK_NORMAL_WORKING_DAYS,
+                department=department_of(exam.site),
+            )
         )
-    )
-    title = (
-        _("Review an abnormal %(kind)s result (%(ref)s)")
-        if urgent
-        else _("Review a %(kind)s result (%(ref)s)")
-    ) % {"kind": exam.get_kind_display(), "ref": exam.patient_ref}
-    priority = Task.Priority.URGENT if urgent else Task.Priority.NORMAL
-    task = next((t for t in tasks if t.kind == Task.Kind.REVIEW_RESULT), None)
-    if task is None:
-        # No concurrent creation: every path creating a review task holds the exam's lock.
-        task_create(
-            site=exam.site,
-            kind=Task.Kind.REVIEW_RESULT,
-            exam=exam,
-            title=title,
-            priority=priority,
-            due_at=due,
-            now=now,
-        )
-        return exam
-    # An amended result: back to the top of the list.
-    task.title = title
-    task.priority = priority
-    task.due_at = due
-    if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
-        task.status = TaskStatus.OPEN
-        task.done_at = task.done_by = None
-    save_tracked(task, by=by)
-    # One message per reopening (the history row it wrote), whenever it is sent.
-    reopened = task.history.values_list("history_id", flat=True).first()
-    _notify_assignee(task, kind="task_assigned", key=f"amended:{reopened}")
-    return exam
+        title = (
+            _("Review an abnormal %(kind)s result (%(ref)s)")
+            if urgent
+            else _("Review a %(kind)s result (%(ref)s)")
+        ) % {"kind": exam.get_kind_display(), "ref": exam.patient_ref}
+        priority = Task.Priority.URGENT if urgent else Task.Priority.NORMAL
+        task = next((t for t in tasks.get(exam.pk, []) if t.kind == Task.Kind.REVIEW_RESULT), None)
+        if task is None:
+            # No concurrent creation: every path creating a review task holds the exam's lock.
+            new_tasks.append(
+                NewTask(exam.site, Task.Kind.REVIEW_RESULT, title, priority, due, exam=exam)
+            )
+            continue
+        # An amended result: back to the top of the list.
+        task.title = title
+        task.priority = priority
+        task.due_at = due
+        if task.status not in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS, TaskStatus.WAITING):
+            task.status = TaskStatus.OPEN
+            task.done_at = task.done_by = None
+        save_tracked(task, by=by)
+        # One message per reopening (the history row it wrote), whenever it is sent.
+        reopened = task.history.values_list("history_id", flat=True).first()
+        _notify_assignee(task, kind="task_assigned", key=f"amended:{reopened}")
+    tasks_create(new_tasks, now=now, routing=routing, by=by)
+    return refusals
 
 
 Leg = ExamLeg.Leg
@@ -532,6 +624,19 @@ def exam_close(*, exam: PendingExam, by, now=None, **fields) -> PendingExam:
 # --- Tasks ------------------------------------------------------------------------------------
 
 
+@dataclass
+class NewTask:
+    """A task to create: routed to whoever answers for its site (`Routing`) when created."""
+
+    site: HostSite
+    kind: str
+    title: str
+    priority: str
+    due_at: datetime
+    exam: PendingExam | None = None
+    incoming: IncomingResult | None = None
+
+
 def task_open(
     *,
     site: HostSite,
@@ -550,73 +655,60 @@ def task_open(
             return existing, False
     try:
         with transaction.atomic():
-            task = _task_insert(
-                site=site,
-                kind=kind,
-                title=title,
-                priority=priority,
-                due_at=due_at,
-                exam=exam,
-                incoming=incoming,
+            [task] = tasks_create(
+                [NewTask(site, kind, title, priority, due_at, exam=exam, incoming=incoming)],
                 now=now,
             )
     except IntegrityError:  # a concurrent run created it first
         return Task.objects.get(kind=kind, exam=exam, incoming=incoming), False
-    _notify_created(task)
     return task, True
 
 
-def task_create(
-    *,
-    site: HostSite,
-    kind: str,
-    title: str,
-    priority: str,
-    due_at: datetime,
-    exam: PendingExam | None = None,
-    incoming: IncomingResult | None = None,
-    now=None,
-) -> FollowUpTask:
-    """`task_open` for a caller that knows no such task exists and none can be created
-    meanwhile (it holds the lock of the exam, or the message is its own, new row): routed and
-    notified the same way, without the lookup and the savepoint."""
-    task = _task_insert(
-        site=site,
-        kind=kind,
-        title=title,
-        priority=priority,
-        due_at=due_at,
-        exam=exam,
-        incoming=incoming,
-        now=now,
-    )
-    _notify_created(task)
-    return task
-
-
-def _task_insert(*, site, kind, title, priority, due_at, exam, incoming, now) -> FollowUpTask:
+def tasks_create(
+    new: list[NewTask], *, now=None, routing: Routing | None = None, by=None
+) -> list[FollowUpTask]:
+    """Create tasks that cannot exist yet (the caller holds the lock of their exam, or their
+    message is its own, new row) — `task_open` without the lookup: each routed by `Routing`
+    (the least busy first, the loads counted as the tasks are handed out), inserted with its
+    history, its assignee told. A fixed number of queries for any number of tasks.
+    """
+    if not new:
+        return []
     now = now or timezone.now()
-    assignee, level = route(site)
-    return Task.objects.create(
-        site=site,
-        exam=exam,
-        incoming=incoming,
-        kind=kind,
-        title=title[:200],
-        priority=priority,
-        due_at=due_at,
-        assignee=assignee,
-        escalation_level=level,
-        escalated_at=now if level else None,
-        created_at=now,
+    routing = routing or Routing({spec.site.pk for spec in new})
+    tasks = []
+    for spec in new:
+        assignee, level = routing.pick(spec.site)
+        tasks.append(
+            Task(
+                site=spec.site,
+                exam=spec.exam,
+                incoming=spec.incoming,
+                kind=spec.kind,
+                title=spec.title[:200],
+                priority=spec.priority,
+                due_at=spec.due_at,
+                assignee=assignee,
+                escalation_level=level,
+                escalated_at=now if level else None,
+                created_at=now,
+            )
+        )
+    Task.objects.bulk_create(tasks)
+    Task.history.bulk_history_create(tasks, default_user=by)
+    notify_many(
+        (
+            _assignee_message(
+                task,
+                kind="task_escalated" if task.escalation_level else "task_assigned",
+                key="created",
+            )
+            for task in tasks
+            if task.assignee_id is not None
+        ),
+        new_keys=True,  # each key names a row created here
     )
-
-
-def _notify_created(task: FollowUpTask) -> None:
-    """The message about a task created in this transaction (its key names the new row)."""
-    level = task.escalation_level
-    kind = "task_escalated" if level else "task_assigned"
-    _notify_assignee(task, kind=kind, key="created", new_key=True)
+    return tasks
 
 
 # Messages about follow-up say what kind of thing waits and where, and link to its page (which
@@ -825,10 +917,21 @@ def record_reads(handovers, *, reader, now=None) -> None:
 def closure_missing(vacation: Vacation, no_exams: bool) -> list[str]:
     """What still keeps a day from being closed: its exams (or "none") and its handover."""
     missing = []
-    has_exams = vacation.pending_exams.exclude(status=Exam.CANCELLED).exists()
+    # Both questions in one query (the day's page asks them on every visit).
+    has_exams, has_handover = (
+        Vacation.objects.filter(pk=vacation.pk)
+        .annotate(
+            has_exams=Exists(
+                PendingExam.objects.filter(vacation=OuterRef("pk")).exclude(status=Exam.CANCELLED)
+            ),
+            has_handover=Exists(Handover.objects.filter(vacation=OuterRef("pk"))),
+        )
+        .values_list("has_exams", "has_handover")
+        .get()
+    )
     if not has_exams and not (no_exams or vacation.no_exams):
         missing.append(_("list the exams prescribed, or state that none was"))
-    if not vacation.handovers.exists():
+    if not has_handover:
         missing.append(_("write the handover"))
     return missing
 
@@ -958,34 +1061,6 @@ def escalate_tasks(*, now=None) -> int:
     return done
 
 
-def _people_by_level(sites: list[HostSite]) -> dict[tuple[int, int], list[int]]:
-    """(site pk, level) -> ids of the active users who answer there (`people_at_level`)."""
-    site_ids = {site.pk for site in sites}
-    by_territory: dict[int, list[int]] = {}
-    by_region: dict[str, list[int]] = {}
-    for site in sites:
-        by_territory.setdefault(site.territory_id, []).append(site.pk)
-        by_region.setdefault(site.territory.department.region_id, []).append(site.pk)
-    rows = Membership.objects.filter(user__is_active=True).filter(
-        Q(role=Role.COURSE_NURSE, site__in=site_ids)
-        | Q(role=Role.TERRITORY_MANAGER, territory__in=list(by_territory))
-        | Q(role=Role.ARS_MANAGER, region__in=list(by_region))
-    )
-    people: dict[tuple[int, int], set[int]] = {}
-    for role, user_id, site_id, territory_id, region_id in rows.values_list(
-        "role", "user_id", "site_id", "territory_id", "region_id"
-    ):
-        if role == Role.COURSE_NURSE:
-            targets, level = [site_id], Task.Level.NURSE
-        elif role == Role.TERRITORY_MANAGER:
-            targets, level = by_territory.get(territory_id, []), Task.Level.TERRITORY
-        else:
-            targets, level = by_region.get(region_id, []), Task.Level.ARS
-        for target in targets:
-            people.setdefault((target, level), set()).add(user_id)
-    return {key: sorted(users) for key, users in people.items()}
-
-
 @transaction.atomic
 def _escalate_batch(pks: list[int], *, now) -> int:
     tasks = list(
@@ -1003,17 +1078,7 @@ def _escalate_batch(pks: list[int], *, now) -> int:
         ).values_list("task_id", flat=True)
     )
     already = set(Escalation.objects.filter(task__in=tasks).values_list("task_id", "missed_due_at"))
-    people = _people_by_level(list({task.site_id: task.site for task in tasks}.values()))
-    candidates = {user for users in people.values() for user in users}
-    load = dict.fromkeys(candidates, 0)
-    load.update(
-        Task.objects.filter(assignee__in=candidates, status__in=Task.ACTIVE_STATUSES)
-        .order_by()
-        .values("assignee")
-        .annotate(n=Count("pk"))
-        .values_list("assignee", "n")
-    )
-    users = User.objects.in_bulk(candidates)
+    routing = Routing({task.site_id for task in tasks})
     escalations, changed = [], []
     for task in tasks:
         if (task.pk, task.due_at) in already:
@@ -1023,13 +1088,7 @@ def _escalate_batch(pks: list[int], *, now) -> int:
             if task.pk in waiting
             else _("Not done by %(due)s.")
         ) % {"due": timezone.localtime(task.due_at).strftime("%d/%m/%Y %H:%M")}
-        assignee, level = None, Task.Level.ARS
-        for at in range(task.escalation_level + 1, Task.Level.ARS + 1):
-            here = people.get((task.site_id, at))
-            if here:
-                chosen = min(here, key=lambda pk: (load[pk], pk))
-                assignee, level = users[chosen], at
-                break
+        assignee, level = routing.pick(task.site_id, from_level=task.escalation_level + 1)
         escalations.append(
             Escalation(
                 task=task,
@@ -1043,9 +1102,9 @@ def _escalate_batch(pks: list[int], *, now) -> int:
             )  # fmt: skip
         )
         if assignee is not None and assignee.pk != task.assignee_id:
-            if task.assignee_id in load:
-                load[task.assignee_id] -= 1
-            load[assignee.pk] += 1
+            routing.hand_over(task.assignee_id)
+        elif assignee is not None:  # the same person keeps it: no new task on its load
+            routing.hand_over(assignee.pk)
         task.escalation_level = level
         task.assignee = assignee or task.assignee
         task.escalated_at = now

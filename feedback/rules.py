@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import rules
 
-from sites.rules import is_a_manager, manager_of, staff_of
+from sites.rules import is_a_manager, manager_of, site_of, staff_of
 from vacations.rules import day_volunteer_or_site_staff
 
 
 @rules.predicate
 def works_at_its_site(user, incident) -> bool:
-    return incident is not None and staff_of(user, incident.site_id)
+    return incident is not None and staff_of(user, site_of(incident))
 
 
 @rules.predicate

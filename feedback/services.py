@@ -28,7 +28,7 @@ from accounts.notifications import Message, notify, notify_many
 from accounts.roles import SITE_STAFF_ROLES, Role
 from feedback.models import MISSING, SCORES, DayFeedback, FeedbackRequest, Incident, Side
 from sites.models import Membership
-from sites.rules import staff_of
+from sites.rules import site_of, staff_of
 from vacations.models import Vacation
 from volunteers.models import Period
 
@@ -45,7 +45,7 @@ def side_of(user, vacation: Vacation) -> str | None:
         return None
     if vacation.volunteer_id and vacation.volunteer.user_id == user.pk:
         return Side.VOLUNTEER
-    if staff_of(user, vacation.site_id):
+    if staff_of(user, site_of(vacation)):
         return Side.SITE
     return None
 

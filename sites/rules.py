@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import rules
 
-from accounts.roles import PILOT_ROLES, Role
+from accounts.roles import PILOT_ROLES, SITE_STAFF_ROLES, Role
 from sites.models import HostSite, Territory
 
 
 def _site_id(site: HostSite | int | None) -> int | None:
     return site.pk if isinstance(site, HostSite) else site
+
+
+def site_of(obj) -> HostSite | int | None:
+    """The site of a day, exam, task or incident: the loaded row when it was read with it (the
+    staff rule then needs no query), else its id."""
+    return obj.site if type(obj).site.is_cached(obj) else obj.site_id
 
 
 def staff_of(user, site: HostSite | int | None, *roles: str) -> bool:
@@ -27,6 +33,11 @@ def staff_of(user, site: HostSite | int | None, *roles: str) -> bool:
         return False
     if user.is_superuser:
         return True
+    if isinstance(site, HostSite):
+        # The site is loaded: the same rule (`_staffed_q`) read from the user's memberships,
+        # kept for the request with its roles — a page asking five times costs no query.
+        wanted, places = set(roles or SITE_STAFF_ROLES), set(site.team_site_ids())
+        return any(role in wanted and pk in places for role, pk in user.site_roles())
     return HostSite.objects.staffed_by(user, *roles).filter(pk=site_id).exists()
 
 

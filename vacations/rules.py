@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import rules
 
-from sites.rules import is_site_secretary, staff_of
+from sites.rules import is_site_secretary, site_of, staff_of
 from volunteers.rules import has_volunteer_profile
 
 
 @rules.predicate
 def works_at_day_site(user, vacation) -> bool:
     """Secretary or course nurse of the day's site (or operator)."""
-    return vacation is not None and staff_of(user, vacation.site_id)
+    return vacation is not None and staff_of(user, site_of(vacation))
 
 
 @rules.predicate

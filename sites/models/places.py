@@ -102,7 +102,7 @@ def _staffed_q(user, roles) -> Q:
     The pôle mère's team always runs its secondary practices, whether they have a team of
     their own or not: one shared planning for all the practices (seed 003, line 11), the
     secondary practice managed from the pôle mère (line 3). Follow-up *routing* is narrower
-    (`continuity.services.people_at_level`): the site's own nurse or assistant first.
+    (`continuity.services.Routing`): the site's own nurse or assistant first.
     """
     mine = _memberships(user, *roles).values("site")
     return Q(pk__in=mine) | Q(kind__in=HostSite.ATTACHED_KINDS, parent__in=mine)

@@ -396,14 +396,16 @@ def test_a_batch_stores_every_message_even_when_one_is_invalid(
     first = record_exam(day, order_number="CMD-2026-000142", patient_ref="MSP-00421")
     broken_exam = record_exam(day, order_number="CMD-2026-000666", patient_ref="MSP-00421")
     last = record_exam(day, order_number="CMD-2026-000144", patient_ref="MSP-00421")
-    receive = services.receive_locked
+    receive = services.receive_many
 
-    def breaks_on_one_exam(**kwargs):
-        if kwargs["exam"].pk == broken_exam.pk:
+    def breaks_on_one_exam(results, **kwargs):
+        # Breaks the batch's shared routing (it holds the broken exam), then that message
+        # alone when each is routed on its own.
+        if any(result.exam.pk == broken_exam.pk for result in results):
             raise RuntimeError("database went away")
-        return receive(**kwargs)
+        return receive(results, **kwargs)
 
-    monkeypatch.setattr(services, "receive_locked", breaks_on_one_exam)
+    monkeypatch.setattr(services, "receive_many", breaks_on_one_exam)
     messages = [
         oru(control="I-1", order="CMD-2026-000142"),
         BROKEN,
@@ -432,3 +434,70 @@ def test_a_batch_stores_every_message_even_when_one_is_invalid(
     assert broken_exam.status == PendingExam.Status.AWAITING
     stuck = IncomingResult.objects.get(pk=results[2]["incoming"])
     assert FollowUpTask.objects.get(incoming=stuck).assignee == nurse
+
+
+def test_a_batch_gives_each_message_what_it_would_get_alone(api, sender, nurse, day):
+    """Issue 14 §2: a batch is routed together (one read of its exams, one routing, bulk
+    writes), and still each message gets what it would get sent alone, in the body's order: a
+    second result on an exam is an amended one (one review task, the latest values), the same
+    message twice is a replay (no second task), a patient mismatch and a cancelled exam are
+    quarantined with their reason, and the tasks are spread over the site's two nurses."""
+    from continuity import services
+
+    second_nurse = member(Role.COURSE_NURSE, site=nurse.memberships.get().site)
+    first = record_exam(day, order_number="CMD-1", patient_ref="MSP-00421")
+    mismatch = record_exam(day, order_number="CMD-2", patient_ref="MSP-00999")
+    cancelled = record_exam(day, order_number="CMD-3", patient_ref="MSP-00421")
+    services.exam_cancel(exam=cancelled, by=nurse, reason="Doublon")
+    others = [record_exam(day, order_number=f"CMD-{n}", patient_ref="MSP-00421") for n in (4, 5)]
+    twice = oru(control="T-1", order="CMD-4")
+    messages = [
+        oru(control="A-1", order="CMD-1"),
+        oru(control="A-2", order="CMD-1", flag="H"),  # amended: now abnormal
+        oru(control="M-1", order="CMD-2"),
+        oru(control="C-1", order="CMD-3"),
+        twice,
+        twice,
+        oru(control="U-1", order="CMD-404"),
+        oru(control="T-2", order="CMD-5"),
+    ]
+    api.force_authenticate(sender)
+
+    response = post(api, "hl7", b"".join(messages))
+
+    assert response.status_code == 200, response.json()
+    results = response.json()["results"]
+    assert [(item["status"], item.get("reason")) for item in results] == [
+        ("matched", None),
+        ("matched", None),
+        ("quarantined", "patient_mismatch"),
+        ("quarantined", "exam_cancelled"),
+        ("matched", None),
+        ("matched", None),
+        ("quarantined", "unknown_order"),
+        ("matched", None),
+    ]
+    rows = messages_of(response)
+    assert rows[5].replay_of == rows[4]
+    first.refresh_from_db()
+    assert first.status == "received"
+    assert first.abnormal is True
+    review = FollowUpTask.objects.get(exam=first, kind="review_result")
+    assert review.priority == "urgent"
+    assert FollowUpTask.objects.filter(exam=others[0], kind="review_result").count() == 1
+    assert FollowUpTask.objects.filter(exam=others[1], kind="review_result").count() == 1
+    quarantine_tasks = FollowUpTask.objects.filter(kind="resolve_quarantine")
+    assert sorted(task.incoming_id for task in quarantine_tasks) == [
+        rows[2].pk,
+        rows[3].pk,
+        rows[6].pk,
+    ]
+    # 6 new tasks (3 reviews, 3 quarantines) spread over two nurses with no task before.
+    loads = [
+        FollowUpTask.objects.filter(assignee=person).count() for person in (nurse, second_nurse)
+    ]
+    assert sorted(loads) == [3, 3]
+    mismatch.refresh_from_db()
+    assert mismatch.status == "awaiting"
+    # The history says who received each exam.
+    assert first.history.first().history_user == sender

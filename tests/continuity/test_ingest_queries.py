@@ -63,3 +63,38 @@ def test_a_single_message_costs_at_most_15_queries(
 
     assert response.status_code == status, response.json()
     assert len(enqueued) == 2  # the nurse's message about her new task (and the warm-up's)
+
+
+def test_a_batch_costs_the_same_queries_for_4_or_20_messages(
+    api, sender, busy_site, day, monkeypatch
+):
+    """Issue 14 §2 (≥ 200 messages a second): a batch is routed together, so its queries do
+    not grow with its messages — matched and quarantined alike, each with its task, history
+    and message (sent by a worker after the commit: its queries are not the request's)."""
+    enqueued = []
+    monkeypatch.setattr("accounts.notifications.enqueue_many", enqueued.extend)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def batch(prefix: str, size: int) -> bytes:
+        messages = []
+        for number in range(size):
+            order = f"CMD-{prefix}-{number}"
+            if number % 2 == 0:  # half match an exam, half are unknown (quarantined)
+                record_exam(day, order_number=order, patient_ref="MSP-00421")
+            messages.append(potassium_oru(order, "MSP-00421"))
+        return b"".join(messages)
+
+    api.force_authenticate(sender)
+    post(api, "hl7", batch("WARM", 2), HL7)  # first-request caches
+    counts = []
+    for prefix, size in (("SMALL", 4), ("LARGE", 20)):
+        body = batch(prefix, size)
+        with CaptureQueriesContext(connection) as queries:
+            response = post(api, "hl7", body, HL7)
+        assert response.status_code == 200, response.json()
+        statuses = [item["status"] for item in response.json()["results"]]
+        assert statuses == ["matched", "quarantined"] * (size // 2)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert len(enqueued) == 2 + 4 + 20  # a message about each new task

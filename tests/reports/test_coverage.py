@@ -747,8 +747,8 @@ def test_each_page_costs_the_same_queries_for_a_small_and_a_large_world(db, clie
 # awaiting verification), follow-up (exams, tasks, quarantine), money (last month: 1); its
 # map (national or region) the sites as points (1).
 QUERIES = {
-    "overview": 17,
-    "overview-national": 15,
+    "overview": 15,
+    "overview-national": 13,
     "coverage-region": 12,
     "coverage-department": 12,
     "coverage-territory": 10,
