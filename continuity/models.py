@@ -187,6 +187,8 @@ class PendingExam(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "expected_by"]),
+            # The dashboards read the exams closed in a period (`closed_between_q`).
+            models.Index(fields=["status", "closed_at"], name="exam_status_closed_at_idx"),
             # Ingestion looks an order number up among the sender's sites (a list of them).
             models.Index(fields=["order_number"], name="exam_order_number_idx"),
         ]

@@ -68,7 +68,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.querying import counts
-from continuity.models import FollowUpTask, IncomingResult, PendingExam, TaskAge
+from continuity.models import ExamLeg, FollowUpTask, IncomingResult, PendingExam, TaskAge
 from reports.periods import DEFAULT_DAYS, Period, PeriodForm
 from reports.scope import LEVEL_LABELS, Place
 from reports.tables import Column, Table
@@ -262,7 +262,15 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
     sites = place.sites.values("pk")
     exams = PendingExam.objects.filter(site__in=sites).order_by()
     closed = PendingExam.closed_between_q(period.start, period.end)
-    exam_rows = exams.values(grp=F(path)).annotate(
+    # Only the exams some figure counts (awaiting, closed in the period, a leg pending): each
+    # branch read through an index, not the place's million exams (issue 14, national scale).
+    legs_pending = ExamLeg.objects.filter(status=ExamLeg.Status.PENDING).values("exam")
+    counted = (
+        Q(status=PendingExam.Status.AWAITING)
+        | closed
+        | Q(status=PendingExam.Status.CLOSED, pk__in=legs_pending)
+    )
+    exam_rows = exams.filter(counted).values(grp=F(path)).annotate(
         exams_awaiting=Count("pk", filter=Q(status=PendingExam.Status.AWAITING)),
         exams_overdue=Count("pk", filter=PendingExam.overdue_q(today)),
         exams_closed=Count("pk", filter=closed),

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ObjectRulesPermission, allowed
 from config.api import PDFRenderer
+from config.querying import BranchedRows
 from sites.models import HostSite
 from vacations import expenses as day_expenses
 from vacations import services
@@ -164,12 +165,27 @@ class VacationViewSet(
     # § Layout, vacations never imports continuity.
     close_day = staticmethod(services.vacation_complete)
 
+    ORDERING = ("date", "starts_at", "id")
+
     def get_queryset(self):
         return (
             Vacation.objects.visible_to(self.request.user)
             .select_related("volunteer__user", "site")
-            .order_by("date", "starts_at", "pk")
+            .order_by(*self.ORDERING)
         )
+
+    def paginate_queryset(self, queryset):
+        """A page of each branch of the caller's scope, not the sort of all of them (issue 14:
+        every open day of the catalogue is in a volunteer's scope)."""
+        user = self.request.user
+        if user.is_authenticated and not user.is_superuser:
+            queryset = BranchedRows(
+                queryset,
+                Vacation.objects.visible_branches(user, alone=True),
+                self.ORDERING,
+                base=self.filter_queryset(Vacation.objects.all()),
+            )
+        return super().paginate_queryset(queryset)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from continuity.models import FollowUpTask, Handover, PendingExam
+from continuity.models import ExamLeg, FollowUpTask, Handover, PendingExam
 from sites.models import (
     EquipmentItem,
     HostSite,
@@ -46,7 +46,7 @@ from sites.validators import luhn_is_valid
 from vacations.models import PARIS, Vacation, slot_bounds
 from volunteers.models import Commitment, Volunteer
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the legs of closed exams
 # Every bench account signs in with this password (the bench opens sessions directly; the
 # password only matters to someone exploring the data set by hand).
 PASSWORD = "releve-bench"
@@ -499,6 +499,7 @@ class Generator:
         carry = 0.0
         no_exam_days = []
         closing = {}
+        closed_legs = []
         for pk, site, volunteer, day in days:
             carry += per_day
             count = int(carry)
@@ -533,16 +534,27 @@ class Generator:
                     summary = "Kaliémie 5,8 mmol/L" if abnormal else "Résultat normal"
                 if status in ("reviewed", "closed"):
                     reviewed_at = received_at + timedelta(hours=6)
+                treating = ""
                 if status == "closed":
                     closed_at = received_at + timedelta(days=1)
                     closed_by = self.nurse_of_site[site]
                     closing[exam_id] = closed_at
+                    # The treating doctor: at the site (70 %), elsewhere (25 %: a letter to
+                    # send, still pending for a tenth of the recent ones), none (5 %).
+                    cut = rnd.random()
+                    treating = "at_site" if cut < 0.7 else "elsewhere" if cut < 0.95 else "none"
+                    letter = (
+                        "na" if treating != "elsewhere"
+                        else "pending" if rnd.random() < (0.1 if age < 30 else 0.01)
+                        else "done"
+                    )  # fmt: skip
+                    closed_legs.append((exam_id, closed_at, closed_by, letter, treating))
                 exam_rows.append(
                     (exam_id, pk, site, volunteer, f"P{exam_id:07d}", "AB", 1940 + exam_id % 60,
                      kind, "Bilan de contrôle", f"B{exam_id}", day, expected, "LBM du canton",
                      status, received_at, abnormal, summary, reviewed_at, closed_at, closed_by,
                      "site_doctor" if status == "closed" else "",
-                     "at_site" if status == "closed" else "", "", status == "closed",
+                     treating, "", status == "closed",
                      status == "closed", status == "closed", self.secretary_of_site[site],
                      datetime.combine(day, time(18), tzinfo=PARIS))
                 )  # fmt: skip
@@ -560,6 +572,12 @@ class Generator:
                    "created_by_id", "created_at"]  # fmt: skip
         _copy(PendingExam, columns, exam_rows)
         _reset_sequences(PendingExam)
+        _copy(
+            ExamLeg,
+            ["id", "exam_id", "leg", "status", "at", "by_id", "reason"],
+            self._legs(closed_legs),
+        )
+        _reset_sequences(ExamLeg)
         # history: none for a generated benchmark data set
         Vacation.objects.filter(pk__in=no_exam_days).update(no_exams=True)
         # The rest of the tasks: handovers to follow and other work, not tied to an exam.
@@ -581,6 +599,26 @@ class Generator:
         )
         _reset_sequences(FollowUpTask)
         self._step("exams and tasks", t)
+
+    @staticmethod
+    def _legs(closed):
+        """The legs of the closed exams: the three routing legs done at the closing, the
+        treating doctor's letter done, pending or not applicable (with its reason)."""
+        leg_id = _next_id(ExamLeg)
+        reasons = {"at_site": "Le médecin traitant exerce sur le site.",
+                   "none": "Le patient n'a pas de médecin traitant."}  # fmt: skip
+        for exam_id, closed_at, closed_by, letter, treating in closed:
+            for leg in ("dmp", "patient_space", "prescriber"):
+                yield (leg_id, exam_id, leg, "done", closed_at, closed_by, "")
+                leg_id += 1
+            if letter == "na":
+                row = ("not_applicable", None, None, reasons[treating])
+            elif letter == "done":
+                row = ("done", closed_at, closed_by, "")
+            else:
+                row = ("pending", None, None, "")
+            yield (leg_id, exam_id, "treating_doctor", *row)
+            leg_id += 1
 
     def _task(self, n, site, exam, kind, title, created, *, done: bool):
         """One task row (without its id): done, or active at a level chosen by `n`."""

@@ -40,6 +40,25 @@ def _member(role: str, **scope) -> User:
     return Membership.objects.filter(role=role, **scope).select_related("user").first().user
 
 
+def _awaiting_exams(site: HostSite, n: int) -> list[tuple[str, str]]:
+    """`n` exams awaiting their result at `site`, written for this run (order number, patient)."""
+    template = PendingExam.objects.filter(site=site).order_by("pk").first()
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    copies = []
+    for number in range(n):
+        exam = PendingExam.objects.get(pk=template.pk)
+        exam.pk = None
+        exam.status = PendingExam.Status.AWAITING
+        exam.received_at = exam.reviewed_at = exam.closed_at = exam.closed_by = None
+        exam.abnormal, exam.result_summary, exam.review_note = None, "", ""
+        exam.responsible = exam.treating_doctor_status = ""
+        exam.dmp_deposited = exam.sent_to_patient_space = exam.sent_to_prescriber = False
+        exam.order_number = f"BENCH-{stamp}-{number}"
+        copies.append(exam)
+    PendingExam.objects.bulk_create(copies)
+    return [(exam.order_number, exam.patient_ref) for exam in copies]
+
+
 def build() -> dict:
     today = timezone.localdate()
     # The busiest site: its staff, its managers; the volunteer with the most days.
@@ -90,14 +109,15 @@ def build() -> dict:
         ("API tasks", "api", "nurse", "/api/v1/tasks/"),
         ("API schema", "api", "anonymous", "/api/v1/schema/"),
     ]
-    # Ingestion: the busiest site's secretary sends results for its exams still awaiting.
-    awaiting = list(
-        PendingExam.objects.filter(site=site, status=PendingExam.Status.AWAITING)
-        .order_by("pk")
-        .values_list("order_number", "patient_ref")[:INGESTED]
-    )
-    # Past the exams awaiting there, unknown order numbers: stored, parsed and quarantined.
-    awaiting += [(f"BENCH-UNKNOWN-{n}", f"P-UNKNOWN-{n}") for n in range(INGESTED - len(awaiting))]
+    # Ingestion: the busiest site's secretary sends results, as a lab does: four in five for
+    # exams awaiting there (written now, copies of one of the site's exams: the site has only
+    # a handful awaiting), one in five for an unknown order number (stored, then quarantined).
+    awaiting = iter(_awaiting_exams(site, INGESTED))
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    messages = [
+        (f"BENCH-{stamp}-UNKNOWN-{n}", f"P-UNKNOWN-{n}") if n % 5 == 4 else next(awaiting)
+        for n in range(INGESTED)
+    ]
     # Contention: the site and month with the most open days ahead, and 20 volunteers free
     # that month (no day there yet).
     busiest = (
@@ -140,7 +160,7 @@ def build() -> dict:
         "pages": [{"name": n, "kind": k, "persona": p, "path": path} for n, k, p, path in pages],
         "ingestion": {
             "token": api_token_create(user=users["secretary"], name="bench")[1],
-            "exams": awaiting,
+            "exams": messages,
         },
         "contention": contention,
     }

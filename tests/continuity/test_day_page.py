@@ -91,12 +91,12 @@ def test_a_manager_reads_a_day_not_closed_without_the_button(client, day, territ
     assert 'data-testid="close-day"' not in html
 
 
-# session, user, the day (with its site), the caller's profile, may it book (site staff), what
-# the closure misses (exams, handover), the exams, the handovers, the handover read, the access
-# record, memberships (the menu), unread messages (the bell); the feedback app's part: the
-# caller's feedback given, the day's incidents; the practical part: the day's expenses, its
-# nights, the statement that may freeze them
-QUERIES = 18
+# session, user, the day (with its site), the caller's profile, the caller's memberships (read
+# once: the staff checks and the menu), what the closure misses (exams and handover in one
+# query), the exams, the handovers, the handover read, the access record, unread messages (the
+# bell); the feedback app's part: the caller's feedback given, the day's incidents; the
+# practical part: the day's expenses, its nights, the statement that may freeze them
+QUERIES = 16
 
 
 @pytest.mark.parametrize("size", [1, 12])
