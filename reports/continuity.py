@@ -270,12 +270,16 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
         | closed
         | Q(status=PendingExam.Status.CLOSED, pk__in=legs_pending)
     )
-    exam_rows = exams.filter(counted).values(grp=F(path)).annotate(
-        exams_awaiting=Count("pk", filter=Q(status=PendingExam.Status.AWAITING)),
-        exams_overdue=Count("pk", filter=PendingExam.overdue_q(today)),
-        exams_closed=Count("pk", filter=closed),
-        exams_closed_leg_missing=Count("pk", filter=closed & PendingExam.leg_missing_q()),
-        exams_leg_pending=Count("pk", filter=PendingExam.leg_missing_q()),
+    exam_rows = (
+        exams.filter(counted)
+        .values(grp=F(path))
+        .annotate(
+            exams_awaiting=Count("pk", filter=Q(status=PendingExam.Status.AWAITING)),
+            exams_overdue=Count("pk", filter=PendingExam.overdue_q(today)),
+            exams_closed=Count("pk", filter=closed),
+            exams_closed_leg_missing=Count("pk", filter=closed & PendingExam.leg_missing_q()),
+            exams_leg_pending=Count("pk", filter=PendingExam.leg_missing_q()),
+        )
     )
     tasks = FollowUpTask.objects.filter(site__in=sites).active().order_by()
     task_rows = tasks.values(grp=F(path)).annotate(

@@ -5,18 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('continuity', '0004_ingest_split_orders_and_order_number_index'),
-        ('sites', '0010_practical_accommodation_offers'),
-        ('vacations', '0009_perf_open_days_index'),
-        ('volunteers', '0001_initial'),
+        ("continuity", "0004_ingest_split_orders_and_order_number_index"),
+        ("sites", "0010_practical_accommodation_offers"),
+        ("vacations", "0009_perf_open_days_index"),
+        ("volunteers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='pendingexam',
-            index=models.Index(fields=['status', 'closed_at'], name='exam_status_closed_at_idx'),
+            model_name="pendingexam",
+            index=models.Index(fields=["status", "closed_at"], name="exam_status_closed_at_idx"),
         ),
     ]

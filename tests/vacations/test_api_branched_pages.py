@@ -45,9 +45,7 @@ def world():
 @pytest.mark.parametrize("page_size", [1, 4, 7, 50])
 def test_the_pages_hold_the_scope_s_rows_in_order(api, world, who, page_size):
     user = world[who]
-    expected = list(
-        Vacation.objects.visible_to(user).order_by(*ORDER).values_list("id", flat=True)
-    )
+    expected = list(Vacation.objects.visible_to(user).order_by(*ORDER).values_list("id", flat=True))
     api.force_authenticate(user)
     seen, page = [], 1
     while True:
