@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils import translation
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView
 from rest_framework.response import Response
 
 ERROR = {
@@ -84,6 +85,7 @@ class CachedSpectacularAPIView(SpectacularAPIView):
         version = self.api_version or request.version or self._get_version_parameter(request)
         return (_release(), version, translation.get_language(), self.serve_public)
 
+    @extend_schema(**SCHEMA_KWARGS)
     def get(self, request, *args, **kwargs):
         if not self.serve_public:  # filtered per user: not shared
             return super().get(request, *args, **kwargs)

@@ -74,7 +74,7 @@ def _text(value: str) -> str:
 
 
 _UNSET = object()
-# What routing writes on a message's row.
+# What routing writes on a message's row (never its bytes again).
 ROUTED_FIELDS = [
     "replay_key", "order_number", "patient_ref", "abnormal", "summary", "report_status",
     "outcome", "reason", "error", "exam", "site", "replay_of",
@@ -378,7 +378,7 @@ def _split(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> In
     """
     _describe(incoming, parsed)
     incoming.outcome = Outcome.SPLIT
-    incoming.save()
+    incoming.save(update_fields=ROUTED_FIELDS)
     results = []
     for order in parsed.orders:
         part = IncomingResult.objects.create(
@@ -421,7 +421,7 @@ def _routing_failed(incoming: IncomingResult, parsed: ParsedResult, *, now) -> I
     try:
         with transaction.atomic():
             _describe(incoming, parsed)
-            incoming.save()
+            incoming.save(update_fields=ROUTED_FIELDS)
     except Exception:  # what the message says may be what broke: keep only the outcome
         logger.exception("result %s: its content could not be recorded", incoming.pk)
         incoming = IncomingResult.objects.get(pk=incoming.pk)
@@ -488,7 +488,7 @@ def _is_replay(incoming: IncomingResult) -> bool:
     incoming.replay_of = previous
     incoming.outcome, incoming.exam_id = previous.outcome, previous.exam_id
     incoming.reason = previous.reason
-    incoming.save()
+    incoming.save(update_fields=ROUTED_FIELDS)
     return True
 
 
@@ -528,10 +528,10 @@ def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> Inc
             exam, reason = None, Reason.EXAM_CANCELLED
     if exam is not None:
         incoming.outcome, incoming.exam, incoming.site = Outcome.MATCHED, exam, exam.site
-        incoming.save()
+        incoming.save(update_fields=ROUTED_FIELDS)
         return incoming
     incoming.outcome, incoming.reason = Outcome.QUARANTINED, reason
-    incoming.save()
+    incoming.save(update_fields=ROUTED_FIELDS)
     quarantine_task(incoming, now=now, new=True)
     return incoming
 

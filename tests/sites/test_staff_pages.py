@@ -615,9 +615,9 @@ def test_it_shows_the_site_page_at_a_constant_cost(
     client.force_login(territory_manager)
 
     # session, user, site, ensure_sheet (5), sheet with its validator, contacts, equipment,
-    # readiness, memberships (shell), unread messages (the bell), rights (edit: 2, submit,
-    # publish), has a course nurse, the accommodation offers
-    with django_assert_num_queries(20):
+    # readiness, memberships (shell, and the staff rules), unread messages (the bell), rights
+    # (edit: 1, publish), has a course nurse, the accommodation offers
+    with django_assert_num_queries(18):
         response = client.get(reverse("site_detail", args=[site.pk]))
 
     assert response.status_code == 200

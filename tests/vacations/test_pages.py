@@ -165,10 +165,10 @@ class TestSitePlanning:
         client.force_login(secretary)
         client.get(planning_url(site, "2027-03"))
 
-        # session, user, site (get_site_for, with its feed's secret), may open days, works at
-        # the site (the rules), the secondary practices it runs (one calendar with theirs),
-        # requests (count, page), the month's days, memberships (shell), unread messages (bell)
-        with django_assert_num_queries(11):
+        # session, user, site (get_site_for, with its feed's secret), memberships (the rules
+        # and the shell), the secondary practices it runs (one calendar with theirs), requests
+        # (count, page), the month's days, unread messages (bell)
+        with django_assert_num_queries(9):
             response = client.get(planning_url(site, "2027-03"))
 
         assert response.status_code == 200
@@ -426,9 +426,9 @@ class TestBookingPage:
         VolunteerFactory.create_batch(size, territories=[site.territory])
         client.force_login(secretary)
 
-        # session, user, day, may book it (the rule), count, page, memberships, unread
+        # session, user, day, memberships (the rule, and the shell), count, page, unread
         # messages (the bell)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             response = client.get(reverse("vacation_book_page", args=[day.pk]))
 
         assert response.context["page_obj"].paginator.count == size
