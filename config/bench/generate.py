@@ -575,7 +575,7 @@ class Generator:
         _copy(
             ExamLeg,
             ["id", "exam_id", "leg", "status", "at", "by_id", "reason"],
-            self._legs(closed_legs),
+            self._legs(closed_legs, first=_next_id(ExamLeg)),  # read before the COPY starts
         )
         _reset_sequences(ExamLeg)
         # history: none for a generated benchmark data set
@@ -601,10 +601,10 @@ class Generator:
         self._step("exams and tasks", t)
 
     @staticmethod
-    def _legs(closed):
+    def _legs(closed, *, first: int):
         """The legs of the closed exams: the three routing legs done at the closing, the
         treating doctor's letter done, pending or not applicable (with its reason)."""
-        leg_id = _next_id(ExamLeg)
+        leg_id = first
         reasons = {"at_site": "Le médecin traitant exerce sur le site.",
                    "none": "Le patient n'a pas de médecin traitant."}  # fmt: skip
         for exam_id, closed_at, closed_by, letter, treating in closed:
