@@ -251,7 +251,7 @@ def _route_together(items, *, caller, now) -> list[IncomingResult]:
         PendingExam.objects.filter(
             site__in=HostSite.objects.in_scope_of(caller), order_number__in=numbers
         )
-        .select_related("site")
+        .select_related("site__territory")
         .select_for_update(of=("self",))
         .order_by("pk")
     )
@@ -336,7 +336,9 @@ def _route_together(items, *, caller, now) -> list[IncomingResult]:
         [
             _quarantine_spec(incoming, now=now)
             for incoming in rows
-            if incoming.outcome == Outcome.QUARANTINED and incoming.replay_of is None
+            if incoming.outcome == Outcome.QUARANTINED
+            and incoming.replay_of is None
+            and incoming.site_id is not None  # a sender with no site is refused before
         ],
         now=now,
         routing=routing,
@@ -446,7 +448,7 @@ def _find_exam(parsed: ParsedResult, caller, *, lock: bool = False) -> PendingEx
     scope = HostSite.objects.in_scope_of(caller)
     exams = PendingExam.objects.filter(
         site__in=scope, order_number__in=parsed.order_numbers
-    ).select_related("site")
+    ).select_related("site__territory")
     if lock:
         exams = exams.select_for_update(of=("self",))
     found = {exam.order_number: exam for exam in exams}

@@ -68,7 +68,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.querying import counts
-from continuity.models import ExamLeg, FollowUpTask, IncomingResult, PendingExam, TaskAge
+from continuity.models import FollowUpTask, IncomingResult, PendingExam, TaskAge
 from reports.periods import DEFAULT_DAYS, Period, PeriodForm
 from reports.scope import LEVEL_LABELS, Place
 from reports.tables import Column, Table
@@ -264,12 +264,7 @@ def figures(place: Place, period: Period, group: str, *, now: datetime) -> Figur
     closed = PendingExam.closed_between_q(period.start, period.end)
     # Only the exams some figure counts (awaiting, closed in the period, a leg pending): each
     # branch read through an index, not the place's million exams (issue 14, national scale).
-    legs_pending = ExamLeg.objects.filter(status=ExamLeg.Status.PENDING).values("exam")
-    counted = (
-        Q(status=PendingExam.Status.AWAITING)
-        | closed
-        | Q(status=PendingExam.Status.CLOSED, pk__in=legs_pending)
-    )
+    counted = Q(status=PendingExam.Status.AWAITING) | closed | PendingExam.leg_missing_q()
     exam_rows = (
         exams.filter(counted)
         .values(grp=F(path))

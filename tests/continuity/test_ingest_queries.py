@@ -82,7 +82,10 @@ def test_a_batch_costs_the_same_queries_for_4_or_20_messages(
             order = f"CMD-{prefix}-{number}"
             if number % 2 == 0:  # half match an exam, half are unknown (quarantined)
                 record_exam(day, order_number=order, patient_ref="MSP-00421")
-            messages.append(potassium_oru(order, "MSP-00421"))
+            if number % 4 == 0:  # a normal result: its review is due in working days
+                messages.append(potassium_oru(order, "MSP-00421", value="4.2", flag="N"))
+            else:
+                messages.append(potassium_oru(order, "MSP-00421"))
         return b"".join(messages)
 
     api.force_authenticate(sender)
