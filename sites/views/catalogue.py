@@ -6,6 +6,8 @@ sites of its scope before they are published (`visible_to`). Anything else answe
 
 from __future__ import annotations
 
+import hashlib
+
 from typing import Any
 
 from django import forms
@@ -123,8 +125,27 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(sites, PAGE_SIZE).get_page(request.GET.get("page"))
     for site in page:
-        show_published(site)  # the validated version, not the changes awaiting validation
-    return render(request, "sites/catalogue/list.html", {"form": form, "page_obj": page})
+        version = show_published(site)  # the validated version, not the changes awaiting it
+        site.card_key = card_key(site, version.counts)
+    context = {"form": form, "page_obj": page, "card_seconds": CARD_SECONDS}
+    return render(request, "sites/catalogue/list.html", context)
+
+
+# A catalogue card is rendered once and kept in the shared cache (issue 14 § 3) under a digest
+# of everything it shows: the site's own fields, its territory, its validated sheet's fields
+# and readiness counts. Any change shows at once (another digest, another key); an old card
+# is never served, and leaves the cache with its time.
+CARD_SECONDS = 24 * 3600
+
+
+def card_key(site: HostSite, counts: dict) -> str:
+    sheet = site.info_sheet
+    shown = (
+        site.pk, site.name, site.city, site.postal_code, site.kind, site.rooms,
+        site.territory.name, str(site.territory.department), sheet.practice_modes,
+        sheet.consultation_minutes, sheet.accommodation, sorted(counts.items()),
+    )  # fmt: skip
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
 
 
 def detail_context(request: HttpRequest, pk: int) -> dict:

@@ -376,3 +376,45 @@ def test_it_shows_a_sheet_in_constant_queries(client, django_assert_num_queries,
     assert response.status_code == 200
     assert len(response.context["contacts"]) == size
     assert len(response.context["readiness"]) == 14 + size
+
+
+@pytest.fixture
+def shared_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    return cache
+
+
+def _cards_rendered(response) -> int:
+    return sum(t.name == "sites/catalogue/readiness_summary.html" for t in response.templates)
+
+
+def test_catalogue_cards_come_from_the_shared_cache_until_what_they_show_changes(
+    client, shared_cache, db
+):
+    """Issue 14 § 3: a card is rendered once and kept under a digest of what it shows; a change
+    of the site or of its validated sheet shows at once (another key), never an old card."""
+    first, second = make_public_site(name="MSP du Lac", rooms=2), make_public_site(name="Zèbre")
+
+    cold = client.get(reverse("catalogue"))
+    warm = client.get(reverse("catalogue"))
+
+    assert _cards_rendered(cold) == 2
+    assert _cards_rendered(warm) == 0  # both cards read from the cache
+    assert "MSP du Lac" in warm.content.decode()
+    first.rooms = 3
+    first.save()
+    changed = client.get(reverse("catalogue")).content.decode()
+    assert "3 consultation rooms" in changed or "3 salles de consultation" in changed
+    assert _cards_rendered(client.get(reverse("catalogue"))) == 0
+    # The sheet's edits show once validated (a new version), not before.
+    secretary = member(Role.SECRETARY, site=second)
+    manager = member(Role.TERRITORY_MANAGER, territory=second.territory)
+    sheet_update(sheet=second.info_sheet, by=secretary, fields={"consultation_minutes": 45})
+    assert "45 minutes" not in client.get(reverse("catalogue")).content.decode()
+    sheet_submit(sheet=second.info_sheet, by=secretary)
+    sheet_publish(sheet=second.info_sheet, by=manager)
+    published = client.get(reverse("catalogue")).content.decode()
+    assert published.count("45 minutes") == 1
