@@ -7,7 +7,6 @@ sites of its scope before they are published (`visible_to`). Anything else answe
 from __future__ import annotations
 
 import hashlib
-
 from typing import Any
 
 from django import forms
