@@ -973,33 +973,66 @@ def day_close(
 
 
 def overdue_exams(*, now=None) -> int:
-    """One `chase_result` task per exam still awaiting after its expected date."""
+    """One `chase_result` task per exam still awaiting after its expected date.
+
+    In batches, each in its transaction: its exams locked and read again (still overdue, still
+    unchased), their tasks created together (`tasks_create`: routed, with history and
+    messages) — a fixed number of queries per batch whatever its size (issue 14)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    exams = (
+    pks = list(
         PendingExam.objects.overdue(today=today)
         .exclude(tasks__kind=Task.Kind.CHASE_RESULT)
-        .select_related("site__territory")
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     created = 0
-    for exam in exams.iterator(chunk_size=200):
-        with transaction.atomic():
-            _task, new = task_open(
-                site=exam.site,
-                kind=Task.Kind.CHASE_RESULT,
-                exam=exam,
-                title=_("Chase the %(kind)s result expected on %(date)s (%(ref)s)")
-                % {
-                    "kind": exam.get_kind_display(),
-                    "date": exam.expected_by.strftime("%d/%m/%Y"),
-                    "ref": exam.patient_ref,
-                },
-                priority=Task.Priority.NORMAL,
-                due_at=add_working_days(now, 1, department=department_of(exam.site)),
-                now=now,
-            )
-        created += new
+    for start in range(0, len(pks), CHASE_BATCH):
+        batch = pks[start : start + CHASE_BATCH]
+        try:
+            created += _chase_batch(batch, now=now, today=today)
+        except IntegrityError:  # another run chased some of them meanwhile: one by one
+            for exam in _unchased(batch, today=today):
+                with transaction.atomic():
+                    created += task_open(**vars(_chase_spec(exam, now=now)), now=now)[1]
     return created
+
+
+CHASE_BATCH = 500
+
+
+def _unchased(pks: list[int], *, today):
+    return (
+        PendingExam.objects.overdue(today=today)
+        .filter(pk__in=pks)
+        .exclude(tasks__kind=Task.Kind.CHASE_RESULT)
+        .select_related("site__territory")
+        .order_by("pk")
+    )
+
+
+def _chase_spec(exam: PendingExam, *, now) -> NewTask:
+    return NewTask(
+        exam.site,
+        Task.Kind.CHASE_RESULT,
+        _("Chase the %(kind)s result expected on %(date)s (%(ref)s)")
+        % {
+            "kind": exam.get_kind_display(),
+            "date": exam.expected_by.strftime("%d/%m/%Y"),
+            "ref": exam.patient_ref,
+        },
+        Task.Priority.NORMAL,
+        add_working_days(now, 1, department=department_of(exam.site)),
+        exam=exam,
+    )
+
+
+@transaction.atomic
+def _chase_batch(pks: list[int], *, now, today) -> int:
+    # Under the exams' locks nobody else opens their chase task (this job is the only one
+    # that does, and every task about an exam is created holding its lock).
+    exams = list(_unchased(pks, today=today).select_for_update(of=("self",)))
+    return len(tasks_create([_chase_spec(exam, now=now) for exam in exams], now=now))
 
 
 @transaction.atomic

@@ -283,3 +283,26 @@ def test_escalation_of_a_backlog_is_batched(site, nurse, managers):
         ).count()
         assert notified >= n
     assert queries[5] == queries[40] <= 30
+
+
+def test_chasing_overdue_exams_costs_the_same_queries_for_3_or_30(day, nurse):
+    """Issue 14: the job chases a national backlog in batches (a fixed number of queries per
+    batch), each exam chased once and its nurse told, the loads spread as one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    second = member(Role.COURSE_NURSE, site=day.site)
+    later = timezone.now() + timedelta(days=40)
+    counts = []
+    for size in (3, 30):
+        exams = [record_exam(day, order_number=f"CMD-{size}-{n}", kind="ecg") for n in range(size)]
+        with CaptureQueriesContext(connection) as queries:
+            assert services.overdue_exams(now=later) == size
+        counts.append(len(queries))
+        chased = FollowUpTask.objects.filter(exam__in=exams, kind="chase_result")
+        assert chased.count() == size
+    assert counts[0] == counts[1], counts
+    assert services.overdue_exams(now=later) == 0  # each exam once
+    loads = [FollowUpTask.objects.filter(assignee=who).count() for who in (nurse, second)]
+    assert abs(loads[0] - loads[1]) <= 1
+    assert Notification.objects.filter(kind="task_assigned").count() == 33
