@@ -251,7 +251,7 @@ def _route_together(items, *, caller, now) -> list[IncomingResult]:
         PendingExam.objects.filter(
             site__in=HostSite.objects.in_scope_of(caller), order_number__in=numbers
         )
-        .select_related("site__territory")
+        .select_related("site__territory__department")
         .select_for_update(of=("self",))
         .order_by("pk")
     )
@@ -448,7 +448,7 @@ def _find_exam(parsed: ParsedResult, caller, *, lock: bool = False) -> PendingEx
     scope = HostSite.objects.in_scope_of(caller)
     exams = PendingExam.objects.filter(
         site__in=scope, order_number__in=parsed.order_numbers
-    ).select_related("site__territory")
+    ).select_related("site__territory__department")
     if lock:
         exams = exams.select_for_update(of=("self",))
     found = {exam.order_number: exam for exam in exams}

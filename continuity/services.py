@@ -85,10 +85,7 @@ class Routing:
     """
 
     def __init__(self, sites):
-        ids = sorted({getattr(site, "pk", site) for site in sites})
-        places = HostSite.objects.filter(pk__in=ids).values_list(
-            "pk", "kind", "parent_id", "territory_id", "territory__department__region_id"
-        )
+        places = self._places(sites)
         self._team: dict[int, list[int]] = {}
         by_site, by_territory, by_region = {}, {}, {}
         for pk, kind, parent_id, territory_id, region_id in places:
@@ -131,6 +128,30 @@ class Routing:
                 keys = [(pk, Task.Level.ARS) for pk in by_region[membership.region_id]]
             for key in keys:
                 self._people.setdefault(key, set()).add(user.pk)
+
+    @staticmethod
+    def _places(sites) -> list[tuple]:
+        """(pk, kind, parent, territory, region) of each site: read from the sites when they
+        came with their territory and department (an exam's site, read with them), else in
+        one query."""
+        sites = list(sites)
+        if all(
+            isinstance(site, HostSite)
+            and HostSite.territory.is_cached(site)
+            and type(site.territory).department.is_cached(site.territory)
+            for site in sites
+        ):
+            known = {site.pk: site for site in sites}.values()
+            return [
+                (s.pk, s.kind, s.parent_id, s.territory_id, s.territory.department.region_id)
+                for s in known
+            ]
+        ids = sorted({getattr(site, "pk", site) for site in sites})
+        return list(
+            HostSite.objects.filter(pk__in=ids).values_list(
+                "pk", "kind", "parent_id", "territory_id", "territory__department__region_id"
+            )
+        )
 
     def people(self, site, level: int) -> list[int]:
         """Ids of the active users who answer for `site` at `level` (empty: nobody)."""
@@ -675,7 +696,7 @@ def tasks_create(
     if not new:
         return []
     now = now or timezone.now()
-    routing = routing or Routing({spec.site.pk for spec in new})
+    routing = routing or Routing([spec.site for spec in new])
     tasks = []
     for spec in new:
         assignee, level = routing.pick(spec.site)
