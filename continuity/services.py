@@ -80,8 +80,9 @@ class Routing:
     person with the fewest active tasks takes it (then the oldest account): `pick` counts what
     it hands out, so a batch spreads its tasks as one-by-one creation would.
 
-    Two queries for any number of sites (their places, then the people with their loads), so
-    a task, a batch of results and an escalation cycle ask the same rule at the same cost.
+    At most two queries for any number of sites (their places, unless they came with their
+    territory and department; then the people with their loads), so a task, a batch of
+    results and an escalation cycle ask the same rule at the same cost.
     """
 
     def __init__(self, sites):
