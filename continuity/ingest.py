@@ -246,21 +246,11 @@ def _handle_batch(items, *, content_type: str, caller, now) -> list[IncomingResu
 def _route_together(items, *, caller, now) -> list[IncomingResult]:
     """`route` for the messages of a batch in one transaction (see `_handle_batch`)."""
     numbers = {number for _incoming, parsed in items for number in parsed.order_numbers}
-    # Locked in the order of their keys, as any other batch would: two batches never deadlock.
-    exams = (
-        PendingExam.objects.filter(
-            site__in=HostSite.objects.in_scope_of(caller), order_number__in=numbers
-        )
-        .select_related("site__territory__department")
-        .select_for_update(of=("self",))
-        .order_by("pk")
-    )
-    found = {exam.order_number: exam for exam in exams}
+    found = _exams_in_scope(numbers, caller)
     candidates: dict[int, PendingExam | None] = {}
     for incoming, parsed in items:
         _describe(incoming, parsed)
-        # The placer number first, the filler's as fallback (as `_find_exam`).
-        exam = next((found[n] for n in parsed.order_numbers if n in found), None)
+        exam = _answered(parsed, found)
         candidates[incoming.pk] = exam
         if exam is not None:
             incoming.site = exam.site  # the nurse of the exam's site resolves it
@@ -438,24 +428,28 @@ def _routing_failed(incoming: IncomingResult, parsed: ParsedResult, *, now) -> I
     return incoming
 
 
-def _find_exam(parsed: ParsedResult, caller, *, lock: bool = False) -> PendingExam | None:
-    """The exam the message answers, among the sites in the sender's scope only.
+def _exams_in_scope(numbers, caller) -> dict[str, PendingExam]:
+    """The exams with these order numbers among the sites in the sender's scope only, by
+    order number, read under their row locks (in the caller's transaction, in key order: two
+    deliveries, or two batches, never deadlock).
 
     An order number of a site outside that scope is not looked for at all: the answer is the
     same as for a number that exists nowhere (`unknown_order`), in content and in time.
-    `lock`: the exams found are read under their row lock (in the caller's transaction).
     """
-    scope = HostSite.objects.in_scope_of(caller)
-    exams = PendingExam.objects.filter(
-        site__in=scope, order_number__in=parsed.order_numbers
-    ).select_related("site__territory__department")
-    if lock:
-        exams = exams.select_for_update(of=("self",))
-    found = {exam.order_number: exam for exam in exams}
-    for number in parsed.order_numbers:  # the placer number first, the filler's as fallback
-        if number in found:
-            return found[number]
-    return None
+    exams = (
+        PendingExam.objects.filter(
+            site__in=HostSite.objects.in_scope_of(caller), order_number__in=numbers
+        )
+        .select_related("site__territory__department")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    return {exam.order_number: exam for exam in exams}
+
+
+def _answered(parsed: ParsedResult, found: dict[str, PendingExam]) -> PendingExam | None:
+    """The exam the message answers: its placer number first, the filler's as fallback."""
+    return next((found[number] for number in parsed.order_numbers if number in found), None)
 
 
 def _same_patient(parsed: ParsedResult, exam: PendingExam) -> bool:
@@ -505,7 +499,7 @@ def route(incoming: IncomingResult, parsed: ParsedResult, *, caller, now) -> Inc
     _describe(incoming, parsed)
     # Read under the exam's row lock: two deliveries of one message are ordered, the second
     # sees the first (and its replay).
-    exam = _find_exam(parsed, caller, lock=True)
+    exam = _answered(parsed, _exams_in_scope(parsed.order_numbers, caller))
     reason = Reason.UNKNOWN_ORDER
     if exam is not None:
         incoming.site = exam.site  # the nurse of the exam's site resolves it

@@ -232,7 +232,7 @@ def ingestion(port: int, plan: dict, *, singles: int = 50, batch: int = 50) -> d
     def warm_up(body: str, content_type: str, path: str) -> None:
         """As for the pages: a worker's first requests pay its imports, templates and
         translations. Messages of the same mix (exams awaiting and unknown orders), not
-        counted; twice, so that both workers are likely warm."""
+        counted; each caller sends two, so that both workers are likely warm."""
         request(
             port, path, method="POST", body=body.encode(),
             headers={**auth, "Content-Type": content_type},

@@ -45,9 +45,13 @@ def _awaiting_exams(site: HostSite, n: int) -> list[tuple[str, str]]:
     template = PendingExam.objects.filter(site=site).order_by("pk").first()
     stamp = timezone.now().strftime("%Y%m%d%H%M%S")
     copies = []
+    fields = {
+        field.attname: getattr(template, field.attname)
+        for field in PendingExam._meta.concrete_fields
+        if not field.primary_key
+    }
     for number in range(n):
-        exam = PendingExam.objects.get(pk=template.pk)
-        exam.pk = None
+        exam = PendingExam(**fields)
         exam.status = PendingExam.Status.AWAITING
         exam.received_at = exam.reviewed_at = exam.closed_at = exam.closed_by = None
         exam.abnormal, exam.result_summary, exam.review_note = None, "", ""
